@@ -1,0 +1,248 @@
+/**
+ * Table-driven reading and writing of descriptor-like structs: the struct layouts of the dialect
+ * say where each field is, the field's C type says how to read it. A new macOS release adds a
+ * table, not code. Field names become camelCase keys (`cc_algo` → `ccAlgo`).
+ */
+import { NtstatError } from '../errors.js';
+import type { StructLayout } from './dialect.js';
+import { decodeSockaddr, encodeSockaddr, type Endpoint } from './sockaddr.js';
+
+export type FieldValue = number | string | boolean | Endpoint | ActivityBitmap | undefined;
+
+export interface ActivityBitmap {
+  /** Uptime seconds when the bitmap started (BEHAVIOUR.md §5.1). */
+  start: number;
+  /** The 128-bit map (u64 bitmap[1]:bitmap[0]), one bit per 8 s, as 32 hex digits, most significant first. */
+  bits: string;
+}
+
+const enum Kind {
+  U8,
+  U16,
+  U32,
+  I32,
+  U64,
+  /** u64 that may exceed 2^53 (kernel address hashes): decimal string. */
+  U64_STRING,
+  BOOL,
+  CHARS,
+  UUID,
+  SOCKADDR,
+  BITMAP,
+}
+
+interface Op {
+  key: string;
+  offset: number;
+  size: number;
+  kind: Kind;
+}
+
+/** u64 fields that hold kernel hashes/pointers rather than counters (route ids). */
+const U64_AS_STRING = new Set(['id', 'parent_id', 'gateway_id']);
+
+export function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function opFor(name: string, type: string, offset: number, size: number): Op | undefined {
+  if (name.includes('.') || name.startsWith('__pad') || name === 'reserved' || name === 'pad') return undefined;
+  const key = camelCase(name);
+  const mk = (kind: Kind): Op => ({ key, offset, size, kind });
+  switch (type) {
+    case 'u8':
+      return mk(Kind.U8);
+    case 'u16':
+      return mk(Kind.U16);
+    case 'u32':
+    case 'tcp_conn_status':
+      return mk(Kind.U32);
+    case 'i32':
+      return mk(Kind.I32);
+    case 'u64':
+      return mk(U64_AS_STRING.has(name) ? Kind.U64_STRING : Kind.U64);
+    case 'bool':
+      return mk(Kind.BOOL);
+    case 'uuid':
+      return mk(Kind.UUID);
+    case 'sockaddr_union':
+      return mk(Kind.SOCKADDR);
+    case 'activity_bitmap':
+      return mk(Kind.BITMAP);
+  }
+  if (/^char\[\d+\]$/.test(type)) return mk(Kind.CHARS);
+  if (type === 'u8[16]' && /uuid$/.test(name)) return mk(Kind.UUID);
+  return undefined; // unions/structs (their members follow), link status blobs, reserved arrays
+}
+
+const compiled = new WeakMap<StructLayout, Op[]>();
+function opsFor(layout: StructLayout): Op[] {
+  let ops = compiled.get(layout);
+  if (!ops) {
+    ops = [];
+    for (const f of layout.fields) {
+      const op = opFor(f.name, f.type, f.offset, f.size);
+      if (op) ops.push(op);
+    }
+    compiled.set(layout, ops);
+  }
+  return ops;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** NUL-terminated (or full-width) byte string. Invalid UTF-8 becomes U+FFFD; display layers escape. */
+export function readCString(b: Uint8Array, off: number, max: number): string {
+  let end = off;
+  const lim = off + max;
+  while (end < lim && b[end] !== 0) end++;
+  if (end === off) return '';
+  // Fast path for ASCII, the common case for process names.
+  let ascii = true;
+  for (let i = off; i < end; i++) if (b[i] > 0x7e || b[i] < 0x20) { ascii = false; break; }
+  if (ascii) return String.fromCharCode.apply(null, b.subarray(off, end) as unknown as number[]);
+  return utf8.decode(b.subarray(off, end));
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+export function formatUuid(b: Uint8Array, off: number): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
+    s += HEX[b[off + i]];
+  }
+  return s;
+}
+
+export function parseUuid(text: string, out: Uint8Array, off: number): void {
+  const hex = text.replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new TypeError(`bad UUID ${text}`);
+  for (let i = 0; i < 16; i++) out[off + i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+}
+
+/** Exact u64 as a JS number; values above 2^53 are rejected rather than rounded. */
+export function readU64Number(dv: DataView, off: number): number {
+  const lo = dv.getUint32(off, true);
+  const hi = dv.getUint32(off + 4, true);
+  if (hi > 0x1fffff) {
+    throw new NtstatError('ERR_NTSTAT_RANGE', `64-bit value at byte ${off} exceeds 2^53 and cannot be represented exactly`, {
+      offset: off,
+    });
+  }
+  return hi * 0x1_0000_0000 + lo;
+}
+
+export function writeU64Number(dv: DataView, off: number, v: number): void {
+  dv.setUint32(off, v % 0x1_0000_0000, true);
+  dv.setUint32(off + 4, Math.floor(v / 0x1_0000_0000), true);
+}
+
+const UUID_ZERO = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Read every known field of `layout` at `base`. Zero UUIDs and empty strings are omitted (absent
+ * data is never faked, DESIGN.md §4); numbers are kept even when zero.
+ */
+export function readStruct(layout: StructLayout, b: Uint8Array, dv: DataView, base: number): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {};
+  for (const op of opsFor(layout)) {
+    const o = base + op.offset;
+    switch (op.kind) {
+      case Kind.U8:
+        out[op.key] = b[o];
+        break;
+      case Kind.U16:
+        out[op.key] = dv.getUint16(o, true);
+        break;
+      case Kind.U32:
+        out[op.key] = dv.getUint32(o, true);
+        break;
+      case Kind.I32:
+        out[op.key] = dv.getInt32(o, true);
+        break;
+      case Kind.U64:
+        out[op.key] = readU64Number(dv, o);
+        break;
+      case Kind.U64_STRING:
+        out[op.key] = dv.getBigUint64(o, true).toString();
+        break;
+      case Kind.BOOL:
+        out[op.key] = b[o] !== 0;
+        break;
+      case Kind.CHARS: {
+        const s = readCString(b, o, op.size);
+        if (s !== '') out[op.key] = s;
+        break;
+      }
+      case Kind.UUID: {
+        const u = formatUuid(b, o);
+        if (u !== UUID_ZERO) out[op.key] = u;
+        break;
+      }
+      case Kind.SOCKADDR: {
+        const ep = decodeSockaddr(b, dv, o);
+        if (ep) out[op.key] = ep;
+        break;
+      }
+      case Kind.BITMAP: {
+        let bits = '';
+        for (let i = 15; i >= 0; i--) bits += HEX[b[o + 8 + i]];
+        out[op.key] = { start: readU64Number(dv, o), bits };
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+const utf8enc = new TextEncoder();
+
+/** Write the fields present in `values` into a zeroed struct at `base` (inverse of readStruct). */
+export function writeStruct(layout: StructLayout, b: Uint8Array, dv: DataView, base: number, values: Readonly<Record<string, unknown>>): void {
+  for (const op of opsFor(layout)) {
+    const v = values[op.key];
+    if (v === undefined) continue;
+    const o = base + op.offset;
+    switch (op.kind) {
+      case Kind.U8:
+        b[o] = v as number;
+        break;
+      case Kind.U16:
+        dv.setUint16(o, v as number, true);
+        break;
+      case Kind.U32:
+        dv.setUint32(o, (v as number) >>> 0, true);
+        break;
+      case Kind.I32:
+        dv.setInt32(o, v as number, true);
+        break;
+      case Kind.U64:
+        writeU64Number(dv, o, v as number);
+        break;
+      case Kind.U64_STRING:
+        dv.setBigUint64(o, BigInt(v as string), true);
+        break;
+      case Kind.BOOL:
+        b[o] = v ? 1 : 0;
+        break;
+      case Kind.CHARS: {
+        // Keep room for the terminating NUL the kernel always writes.
+        const bytes = utf8enc.encode(v as string).subarray(0, op.size - 1);
+        b.set(bytes, o);
+        break;
+      }
+      case Kind.UUID:
+        parseUuid(v as string, b, o);
+        break;
+      case Kind.SOCKADDR:
+        encodeSockaddr(b, dv, o, v as Endpoint);
+        break;
+      case Kind.BITMAP: {
+        const bm = v as ActivityBitmap;
+        writeU64Number(dv, o, bm.start);
+        for (let i = 0; i < 16; i++) b[o + 8 + 15 - i] = parseInt(bm.bits.slice(2 * i, 2 * i + 2), 16);
+        break;
+      }
+    }
+  }
+}
