@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { main } from './main.js';
+import { processIo } from './io.js';
+
+const controller = new AbortController();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
+// `ntstat json | head` closes our stdout early: exit quietly instead of throwing EPIPE.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+main(process.argv.slice(2), processIo(controller.signal)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`ntstat: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

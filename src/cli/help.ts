@@ -1,0 +1,83 @@
+/** Help texts, one per command, each with examples. */
+export const MAIN_HELP = `ntstat: live per-connection network statistics from the macOS kernel
+
+Usage:
+  ntstat [log]        live event log in the libntstat demo format (+ - # @ lines)
+  ntstat top          live table sorted by current rate (--by process|app)
+  ntstat json         NDJSON events, one per line (same as --json)
+  ntstat doctor       OS, kernel version, dialect, providers, privileges
+  ntstat replay FILE  replay a recording (ntcap or libntstat)
+
+Common options:
+  --tcp --udp --quic --all   providers to show (default: tcp)
+  --interval SECONDS         how often counters are polled (default 1)
+  --duration SECONDS         stop after this long;  --count N  stop after N events
+  --pid N  --process NAME|/RE/  --port N  --interface wifi|wired|cellular|loopback
+  --record FILE              also record what the kernel sends (ntcap format)
+  --simulate [--xnu V | --macos V] [--scenario NAME] [--seed N]
+                             use ntstat's simulated kernel instead of the real one
+  --socket PATH              speak the protocol over a Unix datagram socket (needs --xnu/--macos)
+  --utc  --no-color  --raw   (NO_COLOR is honoured)
+  -h, --help   -V, --version
+
+Examples:
+  ntstat                         watch new TCP connections (macOS)
+  ntstat json --all | jq .       every flow as JSON
+  ntstat --simulate --macos 14   try it anywhere with a simulated macOS 14 kernel
+  ntstat replay capture.bin --format libntstat --xnu 4570.1.46 --json
+
+Run 'ntstat COMMAND --help' for a command's options.
+`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  replay: `ntstat replay FILE [--format ntcap|libntstat] [--xnu VERSION | --macos VERSION] [--json] [--speed X]
+
+Replays a recording through the same client logic as a live session.
+  --format libntstat   records of u32 LE unix time, u32 LE length, bytes (libntstat's recorder);
+                       such files do not say which kernel made them: give --xnu or --macos.
+  --format ntcap       ntstat's own capture format (self-describing)
+  --json               NDJSON output instead of the log format
+  --speed X            0 (default) = as fast as possible; 1 = real time; 2 = twice as fast
+  --utc                print log times in UTC
+
+Examples:
+  ntstat replay cap.bin --format libntstat --xnu 3789.1.32
+  ntstat replay cap.bin --format libntstat --macos 10.13 --json | jq 'select(.event=="removed")'
+`,
+  log: `ntstat [log] [options]
+
+Prints the libntstat demo format:
+   + 15:23:27 TCP 10.0.20.179 58760 - 52.86.2.3 443 pid:66 (epagd)    (present at start)
+  + 15:23:54 TCP ... pid:668 (com.apple.Safari)                        (new)
+  @+ 15:23:28 pid:399 (mongod) LISTEN TCP port:27017                   (listener)
+  - 15:23:56 TCP ... FAILED                                            (gone)
+  # 15:24:22 TCP ...                                                   (counters changed)
+    bytes (tx/rx):926/17047  packets:5/314 wifi
+
+Examples:
+  ntstat --process Safari
+  ntstat --simulate --scenario browser-burst --duration 5
+`,
+  json: `ntstat json [options]
+
+One JSON object per line (DESIGN schema: event, time, id, provider, local, remote, pid, process,
+counts...). Flushed per line; safe to pipe into head.
+
+Examples:
+  ntstat json --all --count 100 > flows.ndjson
+  ntstat json --simulate --macos 15 --duration 3
+`,
+  top: `ntstat top [--by stream|process|app] [--raw] [options]
+
+A live full-screen table. Keys: q quit, s change sort, g change grouping, p pause, / filter.
+
+Examples:
+  ntstat top --by process
+  ntstat top --simulate --scenario idle-laptop
+`,
+  doctor: `ntstat doctor [--xnu V | --macos V]
+
+Shows the OS, kernel version, chosen dialect (and whether it is verified), providers available
+with this user's privileges, the receive buffer size and the native FFI status.
+`,
+};

@@ -1,0 +1,201 @@
+/**
+ * SourceTable: srcref -> Stream, fed with decoded kernel messages, producing stream events.
+ * Pure state machine (the caller supplies time), shared by the live client and replay.
+ *
+ * Rules (BEHAVIOUR.md §3, §9.6–9.7):
+ *  - SRC_ADDED creates a pending source; `added` is emitted once its first descriptor arrives
+ *    (SRC_DESC or SRC_UPDATE), so every `added` carries process and addresses.
+ *  - A descriptor or counts for an unknown srcref (first sight in a sweep) creates the source.
+ *  - CLOSING-flagged counts/desc/update are final values: stored, no `update` emitted.
+ *  - SRC_REMOVED emits `removed` with the final values; unknown srcrefs are ignored.
+ *  - Nothing is emitted for a source after its `removed`; a srcref is never resurrected.
+ */
+import type { Dialect } from '../protocol/dialect.js';
+import { HeaderFlag } from '../protocol/constants.js';
+import type { Message } from '../protocol/messages.js';
+import { applyCounts, applyDescriptor, closeStream, newStream, type Stream } from '../model/stream.js';
+import type { Counts, Descriptor } from '../protocol/messages.js';
+
+export type StreamEventKind = 'added' | 'update' | 'removed';
+
+export interface StreamEvent {
+  event: StreamEventKind;
+  /** ms since epoch (or the replay's record time). */
+  time: number;
+  stream: Stream;
+  /** `added` for a source that existed when the subscription started (the ADD_ALL walk). */
+  initial?: boolean;
+}
+
+interface Entry {
+  stream?: Stream;
+  providerId?: number;
+  /** Counts that arrived before the first descriptor. */
+  pendingCounts?: Counts;
+  announced: boolean;
+  /** Sweep generation in which this source was last seen (for liveness sweeps). */
+  seen: number;
+}
+
+export interface SourceTableStats {
+  live: number;
+  added: number;
+  removed: number;
+  /** Messages about srcrefs the table never heard of (e.g. SRC_REMOVED after a drop). */
+  unknownRemovals: number;
+}
+
+export class SourceTable {
+  private readonly entries = new Map<bigint, Entry>();
+  /**
+   * Recently ended srcrefs, so late messages about them (e.g. in the same aggregated batch)
+   * cannot resurrect a stream. Bounded FIFO: memory stays flat under churn.
+   */
+  private readonly ended = new Set<bigint>();
+  private readonly endedOrder: bigint[] = [];
+  private endedHead = 0;
+  static readonly ENDED_MEMORY = 8192;
+  private generation = 0;
+  /** Set by the owner while the initial ADD_ALL walk is being received. */
+  initialPhase = false;
+  readonly stats: SourceTableStats = { live: 0, added: 0, removed: 0, unknownRemovals: 0 };
+
+  constructor(readonly dialect: Dialect) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Live streams that have been announced with `added`. */
+  *streams(): IterableIterator<Stream> {
+    for (const e of this.entries.values()) if (e.announced && e.stream) yield e.stream;
+  }
+
+  get(srcref: bigint): Stream | undefined {
+    const e = this.entries.get(srcref);
+    return e?.announced ? e.stream : undefined;
+  }
+
+  has(srcref: bigint): boolean {
+    return this.entries.has(srcref);
+  }
+
+  srcrefs(): IterableIterator<bigint> {
+    return this.entries.keys();
+  }
+
+  /** Apply one message; returns the events it causes (usually zero or one). */
+  apply(msg: Message, now: number, out: StreamEvent[] = []): StreamEvent[] {
+    switch (msg.kind) {
+      case 'srcAdded': {
+        if (this.entries.has(msg.srcref)) return out;
+        if (this.ended.has(msg.srcref)) {
+          // 32-bit srcrefs (10.11 and older) are reused after wrap-around (BEHAVIOUR.md §3.1);
+          // from 10.12 they never are, so a re-add of an ended srcref is bogus.
+          if (this.dialect.srcrefSize === 8) return out;
+          this.ended.delete(msg.srcref);
+        }
+        this.entries.set(msg.srcref, { providerId: msg.provider, announced: false, seen: this.generation });
+        return out;
+      }
+      case 'srcDesc':
+        this.onDescriptor(msg.srcref, msg.provider, msg.flags, now, out, msg.descriptor);
+        return out;
+      case 'srcUpdate':
+        this.onDescriptor(msg.srcref, msg.provider, msg.flags, now, out, msg.descriptor, msg.counts);
+        return out;
+      case 'srcCounts': {
+        const e = this.entries.get(msg.srcref);
+        if (!e) return out;
+        e.seen = this.generation;
+        if (!e.stream) {
+          e.pendingCounts = msg.counts;
+          return out;
+        }
+        const changed = applyCounts(e.stream, msg.counts, now);
+        if (e.announced && changed && !(msg.flags & HeaderFlag.CLOSING)) out.push({ event: 'update', time: now, stream: e.stream });
+        return out;
+      }
+      case 'srcRemoved':
+        this.remove(msg.srcref, now, out);
+        return out;
+      default:
+        return out;
+    }
+  }
+
+  private onDescriptor(
+    srcref: bigint,
+    provider: number,
+    flags: number,
+    now: number,
+    out: StreamEvent[],
+    descriptor: Descriptor | undefined,
+    counts?: Counts,
+  ): void {
+    if (this.ended.has(srcref)) return;
+    let e = this.entries.get(srcref);
+    if (!e) {
+      e = { providerId: provider, announced: false, seen: this.generation };
+      this.entries.set(srcref, e);
+    }
+    e.seen = this.generation;
+    if (!e.stream) e.stream = newStream(this.dialect, srcref, provider, now);
+    const s = e.stream;
+    let changed = descriptor ? applyDescriptor(this.dialect, s, descriptor) : false;
+    if (e.pendingCounts) {
+      applyCounts(s, e.pendingCounts, now);
+      e.pendingCounts = undefined;
+    }
+    if (counts) changed = applyCounts(s, counts, now) || changed;
+    if (!e.announced) {
+      e.announced = true;
+      this.stats.live++;
+      this.stats.added++;
+      out.push(this.initialPhase ? { event: 'added', time: now, stream: s, initial: true } : { event: 'added', time: now, stream: s });
+    } else if (changed && !(flags & HeaderFlag.CLOSING)) {
+      out.push({ event: 'update', time: now, stream: s });
+    }
+  }
+
+  /** Remove a source (SRC_REMOVED, or absence from a complete sweep). */
+  remove(srcref: bigint, now: number, out: StreamEvent[] = []): StreamEvent[] {
+    const e = this.entries.get(srcref);
+    if (!e) {
+      if (!this.ended.has(srcref)) this.stats.unknownRemovals++;
+      return out;
+    }
+    this.entries.delete(srcref);
+    this.rememberEnded(srcref);
+    if (e.announced && e.stream) {
+      closeStream(e.stream, now);
+      this.stats.live--;
+      this.stats.removed++;
+      out.push({ event: 'removed', time: now, stream: e.stream });
+    }
+    return out;
+  }
+
+  /** Start a liveness sweep: sources not seen before `endSweep` are gone. */
+  beginSweep(): number {
+    return ++this.generation;
+  }
+
+  /** End a complete sweep: every source not seen during it is removed (BEHAVIOUR.md §4 resync). */
+  endSweep(generation: number, now: number, out: StreamEvent[] = []): StreamEvent[] {
+    for (const [srcref, e] of [...this.entries]) if (e.seen < generation) this.remove(srcref, now, out);
+    return out;
+  }
+
+  private rememberEnded(srcref: bigint): void {
+    this.ended.add(srcref);
+    const cap = SourceTable.ENDED_MEMORY;
+    if (this.endedOrder.length < cap) {
+      this.endedOrder.push(srcref);
+      return;
+    }
+    this.ended.delete(this.endedOrder[this.endedHead]);
+    this.endedOrder[this.endedHead] = srcref;
+    this.endedHead = (this.endedHead + 1) % cap;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The NDJSON event schema (DESIGN.md §4). Field names are stable; absent data is omitted.
+ * Strings are exact (JSON.stringify escapes control characters, so no raw ESC reaches a terminal).
+ */
+import type { StreamEvent } from '../client/source-table.js';
+import type { Endpoint } from '../protocol/sockaddr.js';
+import type { Stream } from './stream.js';
+
+export interface JsonEndpoint {
+  address: string;
+  port: number;
+  scopeId?: number;
+}
+
+export interface JsonEvent {
+  event: string;
+  time: string;
+  id: string;
+  provider: string;
+  userland: boolean;
+  subflow?: boolean;
+  family?: number;
+  local?: JsonEndpoint;
+  remote?: JsonEndpoint;
+  ifindex?: number;
+  interface: string;
+  ifname?: string;
+  state?: string;
+  listener: boolean;
+  failed: boolean;
+  pid?: number;
+  process?: string;
+  epid?: number;
+  uuid?: string;
+  euuid?: string;
+  counts?: Record<string, number>;
+  rxBytesPerSec?: number;
+  txBytesPerSec?: number;
+}
+
+function endpoint(e: Endpoint | undefined): JsonEndpoint | undefined {
+  if (!e) return undefined;
+  const j: JsonEndpoint = { address: e.address, port: e.port };
+  if (e.scopeId) j.scopeId = e.scopeId;
+  return j;
+}
+
+const COUNT_KEYS = [
+  'rxPackets', 'rxBytes', 'txPackets', 'txBytes',
+  'cellRxBytes', 'cellTxBytes', 'wifiRxBytes', 'wifiTxBytes', 'wiredRxBytes', 'wiredTxBytes',
+  'rxDuplicateBytes', 'rxOutOfOrderBytes', 'txRetransmit', 'connectAttempts', 'connectSuccesses',
+  'minRttMs', 'avgRttMs', 'varRttMs',
+] as const;
+
+export function streamToJson(event: string, time: number, s: Stream): JsonEvent {
+  const j: JsonEvent = {
+    event,
+    time: new Date(time).toISOString(),
+    id: s.id,
+    provider: s.provider,
+    userland: s.userland,
+    interface: s.interface,
+    listener: s.listener,
+    failed: s.failed,
+  };
+  if (s.subflow) j.subflow = true;
+  if (s.family) j.family = s.family;
+  const local = endpoint(s.local);
+  if (local) j.local = local;
+  const remote = endpoint(s.remote);
+  if (remote) j.remote = remote;
+  if (s.ifindex !== undefined) j.ifindex = s.ifindex;
+  if (s.ifname !== undefined) j.ifname = s.ifname;
+  if (s.state !== undefined) j.state = s.state;
+  if (s.pid !== undefined) j.pid = s.pid;
+  if (s.process !== undefined) j.process = s.process;
+  if (s.epid !== undefined) j.epid = s.epid;
+  if (s.uuid !== undefined) j.uuid = s.uuid;
+  if (s.euuid !== undefined) j.euuid = s.euuid;
+  if (s.counts) {
+    const c: Record<string, number> = {};
+    for (const k of COUNT_KEYS) {
+      const v = s.counts[k];
+      if (v !== undefined) c[k] = v;
+    }
+    j.counts = c;
+  }
+  if (s.rxBytesPerSec !== undefined) j.rxBytesPerSec = Math.round(s.rxBytesPerSec);
+  if (s.txBytesPerSec !== undefined) j.txBytesPerSec = Math.round(s.txBytesPerSec);
+  return j;
+}
+
+export function eventToJson(ev: StreamEvent): JsonEvent {
+  return streamToJson(ev.event, ev.time, ev.stream);
+}

@@ -1,0 +1,76 @@
+/**
+ * Reader for libntstat recordings (DESIGN.md §5): each record is a u32 little-endian unix time,
+ * a u32 little-endian length, then that many bytes as read from or sent to the socket (one
+ * kernel record, possibly several aggregated messages, or one client request).
+ * Never allocates more than the file holds: a length beyond the end is a typed error.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { NtstatError } from '../errors.js';
+
+export interface LibntstatRecord {
+  /** Unix time in seconds, as recorded. */
+  time: number;
+  data: Uint8Array;
+  /** Byte offset of the record header in the file. */
+  offset: number;
+}
+
+const RECORD_HEADER = 8;
+
+function truncated(offset: number, what: string): NtstatError {
+  return new NtstatError('ERR_NTSTAT_CAPTURE', `libntstat recording is truncated: ${what} at byte ${offset}`, { offset });
+}
+
+/** Parse a whole recording held in memory. */
+export function* parseLibntstat(bytes: Uint8Array): Generator<LibntstatRecord> {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  while (at < bytes.byteLength) {
+    if (bytes.byteLength - at < RECORD_HEADER) throw truncated(at, `${bytes.byteLength - at}-byte partial record header`);
+    const time = dv.getUint32(at, true);
+    const len = dv.getUint32(at + 4, true);
+    const start = at + RECORD_HEADER;
+    if (len > bytes.byteLength - start) throw truncated(at, `record claims ${len} bytes but ${bytes.byteLength - start} remain`);
+    yield { time, data: bytes.subarray(start, start + len), offset: at };
+    at = start + len;
+  }
+}
+
+/** Stream a recording from disk without reading it all at once. */
+export function* readLibntstatFile(path: string): Generator<LibntstatRecord> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new NtstatError('ERR_NTSTAT_CAPTURE', `cannot open ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const hdr = new Uint8Array(RECORD_HEADER);
+    const hdv = new DataView(hdr.buffer);
+    let at = 0;
+    while (at < size) {
+      if (size - at < RECORD_HEADER) throw truncated(at, `${size - at}-byte partial record header`);
+      readSync(fd, hdr, 0, RECORD_HEADER, at);
+      const time = hdv.getUint32(0, true);
+      const len = hdv.getUint32(4, true);
+      if (len > size - at - RECORD_HEADER) throw truncated(at, `record claims ${len} bytes but ${size - at - RECORD_HEADER} remain`);
+      const data = new Uint8Array(len);
+      if (len > 0) readSync(fd, data, 0, len, at + RECORD_HEADER);
+      yield { time, data, offset: at };
+      at += RECORD_HEADER + len;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Build a recording (used by tests and by `--record --format libntstat`). */
+export function encodeLibntstatRecord(time: number, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(RECORD_HEADER + data.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, time >>> 0, true);
+  dv.setUint32(4, data.length, true);
+  out.set(data, RECORD_HEADER);
+  return out;
+}
