@@ -35,6 +35,8 @@ interface Entry {
   announced: boolean;
   /** Sweep generation in which this source was last seen (for liveness sweeps). */
   seen: number;
+  /** Consecutive complete sweeps that did not report this source. */
+  missed: number;
 }
 
 export interface SourceTableStats {
@@ -95,7 +97,7 @@ export class SourceTable {
           if (this.dialect.srcrefSize === 8) return out;
           this.ended.delete(msg.srcref);
         }
-        this.entries.set(msg.srcref, { providerId: msg.provider, announced: false, seen: this.generation });
+        this.entries.set(msg.srcref, { providerId: msg.provider, announced: false, seen: this.generation, missed: 0 });
         return out;
       }
       case 'srcDesc':
@@ -108,6 +110,7 @@ export class SourceTable {
         const e = this.entries.get(msg.srcref);
         if (!e) return out;
         e.seen = this.generation;
+        e.missed = 0;
         if (!e.stream) {
           e.pendingCounts = msg.counts;
           return out;
@@ -136,10 +139,11 @@ export class SourceTable {
     if (this.ended.has(srcref)) return;
     let e = this.entries.get(srcref);
     if (!e) {
-      e = { providerId: provider, announced: false, seen: this.generation };
+      e = { providerId: provider, announced: false, seen: this.generation, missed: 0 };
       this.entries.set(srcref, e);
     }
     e.seen = this.generation;
+    e.missed = 0;
     if (!e.stream) e.stream = newStream(this.dialect, srcref, provider, now);
     const s = e.stream;
     let changed = descriptor ? applyDescriptor(this.dialect, s, descriptor) : false;
@@ -181,10 +185,22 @@ export class SourceTable {
     return ++this.generation;
   }
 
-  /** End a complete sweep: every source not seen during it is removed (BEHAVIOUR.md §4 resync). */
-  endSweep(generation: number, now: number, out: StreamEvent[] = []): StreamEvent[] {
-    for (const [srcref, e] of [...this.entries]) if (e.seen < generation) this.remove(srcref, now, out);
-    return out;
+  /**
+   * End a complete sweep: a source absent from more than `grace` consecutive complete sweeps is
+   * removed (BEHAVIOUR.md §4 resync: its SRC_REMOVED was lost). The grace guards against
+   * aggregated batches the kernel dropped silently inside an otherwise complete sweep.
+   * Returns the number of sources removed this way.
+   */
+  endSweep(generation: number, now: number, out: StreamEvent[] = [], grace = 1): number {
+    let removed = 0;
+    for (const [srcref, e] of [...this.entries]) {
+      if (e.seen >= generation) continue;
+      if (++e.missed > grace) {
+        this.remove(srcref, now, out);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   private rememberEnded(srcref: bigint): void {

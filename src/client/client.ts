@@ -1,0 +1,550 @@
+/**
+ * NetworkStatisticsClient: one session with the kernel's statistics control over any Transport.
+ *
+ * State machine: idle -> connecting -> subscribing -> running -> stopping -> closed.
+ * Strategy (BEHAVIOUR.md §9, the client checklist):
+ *  - SO_RCVBUF large before subscribing (§1, §4);
+ *  - ADD_ALL_SRCS per provider with SUPPRESS_SRC_ADDED where the header has filters (10.11+), so
+ *    the initial walk cannot be cut short by a full queue (§2.3) — sources are learnt from sweeps;
+ *    ENOENT/ENOTSUP/EPERM/EALREADY make a provider "unavailable", never fatal (§9.4);
+ *  - paced sweeps at the interval: GET_UPDATE(ALL) with CONTINUATION and one fresh context per
+ *    sweep (10.11+), QUERY_SRC(ALL) + GET_SRC_DESC(ALL) before (§2.6, §9.5); one sweep at a time;
+ *  - every loss signal is counted (§9.9) and triggers an immediate resync sweep; a source missing
+ *    from complete sweeps is removed (its SRC_REMOVED was lost).
+ */
+import { EventEmitter } from 'node:events';
+import { NtstatError } from '../errors.js';
+import { DarwinErrno, HeaderFlag, constantBig, darwinErrnoName, providerId, srcrefAll, type ProviderName } from '../protocol/constants.js';
+import { dialectFor, type Dialect } from '../protocol/dialect.js';
+import { decodeDatagram } from '../protocol/decode.js';
+import { encodeRequest } from '../protocol/encode.js';
+import type { Message, Request } from '../protocol/messages.js';
+import type { Stream } from '../model/stream.js';
+import type { Transport } from '../transport/transport.js';
+import { PendingRequests, type Completion } from './pending.js';
+import { SourceTable, type StreamEvent } from './source-table.js';
+
+/** Provider groups a user asks for. */
+export type ClientProvider = 'tcp' | 'udp' | 'quic' | 'conn' | 'udpSubflow' | 'route' | 'sysinfo';
+
+const GROUPS: Record<ClientProvider, ProviderName[]> = {
+  tcp: ['tcp', 'tcpUserland'],
+  udp: ['udp', 'udpUserland'],
+  quic: ['quic'],
+  conn: ['conn'],
+  udpSubflow: ['udpSubflow'],
+  route: ['route'],
+  sysinfo: ['sysinfo'],
+};
+
+export type ClientState = 'idle' | 'connecting' | 'subscribing' | 'running' | 'stopping' | 'closed';
+
+export interface ProviderStatus {
+  provider: ProviderName;
+  available: boolean;
+  /** Why not: e.g. 'ENOENT: not in this kernel', 'EPERM: needs root or an entitlement'. */
+  reason?: string;
+  errno?: number;
+}
+
+export type DropReason =
+  | 'enobufs' // ERROR ENOBUFS/ENOMEM for one of our requests (§4)
+  | 'send-enobufs' // send() itself failed for lack of queue space
+  | 'truncated' // a record larger than the receive buffer (MSG_TRUNC)
+  | 'closed-after-drop' // SRC_REMOVED with CLOSED_AFTER_DROP: the goodbye update was lost
+  | 'vanished' // a source missing from complete sweeps: its SRC_REMOVED was lost
+  | 'timeout' // a request never completed: its SUCCESS/ERROR was lost
+  | 'malformed'; // a record that does not decode for the dialect
+
+export interface DropInfo {
+  reason: DropReason;
+  count: number;
+  total: number;
+}
+
+export interface ClientOptions {
+  /** Default ['tcp', 'udp']. */
+  providers?: readonly ClientProvider[];
+  /** Poll interval in ms (default 1000). 0 disables automatic polling: call `sweep()`. */
+  interval?: number;
+  signal?: AbortSignal;
+  /** Inject a transport (simulator, socket, replay); otherwise the macOS kernel is opened. */
+  transport?: Transport;
+  /** The kernel's dialect, required with an injected transport (a Dialect or a version string). */
+  dialect?: Dialect | string;
+  /** SO_RCVBUF to request before subscribing (default 4 MiB, BEHAVIOUR.md §4). */
+  receiveBufferSize?: number;
+  /** Clock for stream timestamps (ms); default Date.now. */
+  clock?: () => number;
+  /** How long to wait for a SUCCESS/ERROR (default 10 s). */
+  requestTimeout?: number;
+}
+
+export type ClientEvent =
+  | { type: 'added' | 'update' | 'removed'; stream: Stream; time: number; initial?: boolean }
+  | { type: 'drop'; drop: DropInfo };
+
+const DEFAULT_RCVBUF = 4 * 1024 * 1024;
+const MAX_CHUNK_RETRIES = 50;
+
+export class NetworkStatisticsClient extends EventEmitter {
+  private stateValue: ClientState = 'idle';
+  private transport?: Transport;
+  private dialectValue?: Dialect;
+  private table?: SourceTable;
+  private readonly pending = new PendingRequests();
+  private readonly opts: Required<Pick<ClientOptions, 'interval' | 'receiveBufferSize' | 'requestTimeout'>> & ClientOptions;
+  private readonly clock: () => number;
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<boolean>;
+  private resyncWanted = false;
+  private lossDuringSweep = false;
+  private drops = 0;
+  private readonly dropsByReason = new Map<DropReason, number>();
+  private readonly providerStatus = new Map<ProviderName, ProviderStatus>();
+  private closedPromise?: Promise<void>;
+  private resolveClosed?: () => void;
+  private readonly iterators = new Set<(ev: ClientEvent | undefined) => void>();
+  private sweepsCompleted = 0;
+  private receiveBuffer?: number;
+
+  constructor(options: ClientOptions = {}) {
+    super();
+    this.opts = {
+      interval: 1000,
+      receiveBufferSize: DEFAULT_RCVBUF,
+      requestTimeout: 10_000,
+      ...options,
+    };
+    this.clock = options.clock ?? Date.now;
+    // An 'error' event without a listener would throw; errors are also reported via promises.
+    this.on('error', () => undefined);
+  }
+
+  get state(): ClientState {
+    return this.stateValue;
+  }
+
+  get dialect(): Dialect | undefined {
+    return this.dialectValue;
+  }
+
+  /** Providers asked for, with availability as the kernel answered. */
+  providers(): ProviderStatus[] {
+    return [...this.providerStatus.values()];
+  }
+
+  getNumDrops(): number {
+    return this.drops;
+  }
+
+  dropCounts(): Record<string, number> {
+    return Object.fromEntries(this.dropsByReason);
+  }
+
+  /** Number of complete sweeps so far. */
+  get sweeps(): number {
+    return this.sweepsCompleted;
+  }
+
+  /** SO_RCVBUF in effect, when the transport reports it. */
+  get receiveBufferSize(): number | undefined {
+    return this.receiveBuffer;
+  }
+
+  /** Live streams (copies). */
+  snapshot(): Stream[] {
+    return this.table ? [...this.table.streams()].map((s) => ({ ...s })) : [];
+  }
+
+  /** The live stream for a srcref id, if any (the object events carry). */
+  stream(id: string): Stream | undefined {
+    try {
+      return this.table?.get(BigInt(id));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Open the transport, subscribe to the providers and start polling. */
+  async connect(): Promise<void> {
+    if (this.stateValue !== 'idle') throw new NtstatError('ERR_NTSTAT_USAGE', `connect() called in state ${this.stateValue}`);
+    this.stateValue = 'connecting';
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    try {
+      await this.openTransport();
+      this.stateValue = 'subscribing';
+      await this.subscribe();
+      if (this.stateValue !== 'subscribing') return;
+      this.stateValue = 'running';
+      this.opts.signal?.addEventListener('abort', () => this.stop(), { once: true });
+      if (this.opts.signal?.aborted) {
+        this.stop();
+        return;
+      }
+      // The first sweep reports every source that existed at subscription (the "initial" ones).
+      void this.sweep();
+      if (this.opts.interval > 0) {
+        this.timer = setInterval(() => void this.sweep(), this.opts.interval);
+        this.timer.unref?.();
+      }
+    } catch (e) {
+      this.shutdown();
+      throw e;
+    }
+  }
+
+  private async openTransport(): Promise<void> {
+    const { transport, dialect } = this.opts;
+    if (transport) {
+      if (!dialect) throw new NtstatError('ERR_NTSTAT_USAGE', 'an injected transport needs options.dialect (a Dialect or a version string)');
+      this.transport = transport;
+      this.dialectValue = typeof dialect === 'string' ? dialectFor(dialect) : dialect;
+    } else {
+      const { openKernelTransport } = await import('./live.js');
+      const live = await openKernelTransport(this.opts.receiveBufferSize);
+      this.transport = live.transport;
+      this.dialectValue = dialect ? (typeof dialect === 'string' ? dialectFor(dialect) : dialect) : live.dialect;
+      this.receiveBuffer = live.receiveBufferSize;
+    }
+    if (this.dialectValue.warning) this.emit('warning', this.dialectValue.warning);
+    this.table = new SourceTable(this.dialectValue);
+    this.table.initialPhase = true;
+    this.transport.start({
+      onDatagram: (d, truncated) => this.onDatagram(d, truncated),
+      onClose: (err) => this.onTransportClose(err),
+    });
+    if (this.transport.setReceiveBufferSize) {
+      const got = this.transport.setReceiveBufferSize(this.opts.receiveBufferSize);
+      if (got !== undefined) this.receiveBuffer = got;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Requests
+
+  private send(req: Request): void {
+    const bytes = encodeRequest(this.dialectValue!, req);
+    try {
+      this.transport!.send(bytes);
+    } catch (e) {
+      if (e instanceof NtstatError && e.errno === DarwinErrno.ENOBUFS) this.countDrop('send-enobufs');
+      throw e;
+    }
+  }
+
+  /** Send a request that ends with SUCCESS or ERROR and wait for it. */
+  private request(build: (context: bigint) => Request): Promise<Completion> {
+    const context = this.pending.allocate();
+    return this.requestWith(context, build(context));
+  }
+
+  private requestWith(context: bigint, req: Request): Promise<Completion> {
+    return new Promise<Completion>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.forget(context);
+        this.countDrop('timeout');
+        reject(new NtstatError('ERR_NTSTAT_TIMEOUT', `no answer to ${req.kind} (context ${context}) within ${this.opts.requestTimeout} ms`));
+      }, this.opts.requestTimeout);
+      timer.unref?.();
+      this.pending.expect(context, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      try {
+        this.send(req);
+      } catch (e) {
+        clearTimeout(timer);
+        this.pending.forget(context);
+        reject(e);
+      }
+    });
+  }
+
+  private async subscribe(): Promise<void> {
+    const d = this.dialectValue!;
+    const wanted = new Set<ProviderName>();
+    for (const g of this.opts.providers ?? ['tcp', 'udp']) for (const p of GROUPS[g] ?? []) wanted.add(p);
+    // SUPPRESS_SRC_ADDED (10.11+): the walk reports nothing, so it cannot be cut short (§2.3).
+    const suppress = constantBig(d, 'NSTAT_FILTER_SUPPRESS_SRC_ADDED') ?? 0n;
+    const canFilter = d.structs.get('nstat_msg_add_all_srcs')?.byName.has('filter') ?? false;
+    for (const name of wanted) {
+      if (this.stateValue !== 'subscribing') return;
+      const id = providerId(d, name);
+      if (id === undefined) {
+        this.providerStatus.set(name, { provider: name, available: false, reason: 'not in this kernel version' });
+        continue;
+      }
+      let done: Completion;
+      if (name === 'sysinfo') {
+        // SUBSCRIBE_SYSINFO succeeds silently and is always privileged (§2.8): only an ERROR speaks.
+        this.send({ kind: 'subscribeSysinfo', context: this.pending.allocate(), flags: 0 });
+        this.providerStatus.set(name, { provider: name, available: true });
+        continue;
+      }
+      try {
+        done = await this.request((context) => ({
+          kind: 'addAllSrcs',
+          context,
+          flags: 0,
+          provider: id,
+          filter: canFilter ? suppress : 0n,
+          events: 0n,
+          targetPid: 0,
+        }));
+      } catch (e) {
+        if (this.stateValue !== 'subscribing') return;
+        throw e;
+      }
+      if (done.kind === 'success') this.providerStatus.set(name, { provider: name, available: true });
+      else this.providerStatus.set(name, { provider: name, available: false, errno: done.errno, reason: explainSubscribeError(done.errno) });
+    }
+    if (![...this.providerStatus.values()].some((p) => p.available)) {
+      const why = [...this.providerStatus.values()].map((p) => `${p.provider}: ${p.reason}`).join('; ');
+      const perm = [...this.providerStatus.values()].every((p) => p.errno === DarwinErrno.EPERM);
+      throw new NtstatError(perm ? 'ERR_NTSTAT_PERMISSION' : 'ERR_NTSTAT_KERNEL', `no provider could be subscribed (${why})`);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sweeps
+
+  /**
+   * Run one complete sweep (or join the running one). Resolves true when the sweep completed,
+   * so its view of the kernel's sources is complete.
+   */
+  sweep(): Promise<boolean> {
+    if (this.stateValue !== 'running') return Promise.resolve(false);
+    if (this.sweeping) {
+      this.resyncWanted = this.resyncWanted || this.lossDuringSweep;
+      return this.sweeping;
+    }
+    this.sweeping = this.runSweep().finally(() => {
+      this.sweeping = undefined;
+      if (this.resyncWanted && this.stateValue === 'running') {
+        this.resyncWanted = false;
+        void this.sweep();
+      }
+    });
+    return this.sweeping;
+  }
+
+  private async runSweep(): Promise<boolean> {
+    const d = this.dialectValue!;
+    const table = this.table!;
+    const gen = table.beginSweep();
+    this.lossDuringSweep = false;
+    let ok: boolean;
+    try {
+      if (d.constants['NSTAT_MSG_TYPE_GET_UPDATE'] !== undefined) ok = await this.pagedPoll('getUpdate');
+      else ok = (await this.pagedPoll('querySrc')) && (await this.pagedPoll('getSrcDesc'));
+    } catch (e) {
+      if (this.stateValue === 'running') this.emit('error', e);
+      ok = false;
+    }
+    if (!ok || this.stateValue !== 'running') return false;
+    const events: StreamEvent[] = [];
+    const vanished = table.endSweep(gen, this.clock(), events);
+    table.initialPhase = false;
+    this.sweepsCompleted++;
+    this.emitEvents(events);
+    if (vanished > 0) this.countDrop('vanished', vanished);
+    this.emit('sweep', this.sweepsCompleted);
+    return true;
+  }
+
+  /** One ALL poll, paged with CONTINUATION where the kernel supports it (§2.6). */
+  private async pagedPoll(kind: 'getUpdate' | 'querySrc' | 'getSrcDesc'): Promise<boolean> {
+    const d = this.dialectValue!;
+    const context = this.pending.allocate();
+    const paced = d.hasLength; // CONTINUATION exists from 10.11
+    let retries = 0;
+    for (;;) {
+      if (this.stateValue !== 'running') return false;
+      const req: Request = { kind, context, flags: paced ? HeaderFlag.CONTINUATION : 0, srcref: srcrefAll(d) };
+      let done: Completion;
+      try {
+        done = await this.requestWith(context, req);
+      } catch (e) {
+        if (e instanceof NtstatError && (e.code === 'ERR_NTSTAT_TIMEOUT' || e.errno === DarwinErrno.ENOBUFS)) {
+          if (++retries > MAX_CHUNK_RETRIES) return false;
+          await this.drain();
+          continue;
+        }
+        throw e;
+      }
+      if (done.kind === 'success') {
+        if (paced && done.flags & HeaderFlag.CONTINUATION) {
+          retries = 0;
+          continue;
+        }
+        return true;
+      }
+      // ERROR for our context.
+      if (done.errno === DarwinErrno.ENOBUFS || done.errno === DarwinErrno.ENOMEM) {
+        // The failed source was not stamped: re-sending the same CONTINUATION request resumes (§4).
+        this.countDrop('enobufs');
+        if (!paced || ++retries > MAX_CHUNK_RETRIES) return false;
+        await this.drain();
+        continue;
+      }
+      if (done.errno === DarwinErrno.EAGAIN) return false; // our sequence was cancelled (§2.6)
+      throw new NtstatError('ERR_NTSTAT_KERNEL', `${kind}(ALL) failed: ${darwinErrnoName(done.errno)}`, { errno: done.errno });
+    }
+  }
+
+  /** Let queued records be read before retrying (the reader runs on the event loop). */
+  private drain(): Promise<void> {
+    return new Promise((r) => setTimeout(r, 5));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Incoming
+
+  private onDatagram(data: Uint8Array, truncated: boolean): void {
+    if (this.stateValue === 'closed' || !this.table) return;
+    if (truncated) this.countDrop('truncated');
+    let messages: Message[];
+    try {
+      messages = decodeDatagram(data, this.dialectValue!, { unknownTypes: 'skip' });
+    } catch (e) {
+      this.countDrop('malformed');
+      this.emit('error', e);
+      return;
+    }
+    const now = this.clock();
+    const events: StreamEvent[] = [];
+    for (const m of messages) {
+      switch (m.kind) {
+        case 'success':
+        case 'error':
+          if (!this.pending.complete(m) && m.kind === 'error' && m.errno !== DarwinErrno.EAGAIN && m.context !== 0n) {
+            // An ERROR for a request nobody waits for (a silent-success request that failed).
+            this.emit('kernelError', m);
+          }
+          break;
+        case 'srcRemoved':
+          if (m.flags & HeaderFlag.CLOSED_AFTER_DROP) this.countDrop('closed-after-drop');
+          this.table.apply(m, now, events);
+          break;
+        default:
+          this.table.apply(m, now, events);
+      }
+    }
+    this.emitEvents(events);
+  }
+
+  private emitEvents(events: StreamEvent[]): void {
+    for (const ev of events) {
+      this.emit(ev.event, ev.stream, ev);
+      if (this.iterators.size > 0) {
+        const ce: ClientEvent = ev.initial
+          ? { type: ev.event, stream: { ...ev.stream }, time: ev.time, initial: true }
+          : { type: ev.event, stream: { ...ev.stream }, time: ev.time };
+        for (const push of this.iterators) push(ce);
+      }
+    }
+  }
+
+  private countDrop(reason: DropReason, count = 1): void {
+    this.drops += count;
+    this.dropsByReason.set(reason, (this.dropsByReason.get(reason) ?? 0) + count);
+    this.lossDuringSweep = true;
+    const drop: DropInfo = { reason, count, total: this.drops };
+    this.emit('drop', drop);
+    for (const push of this.iterators) push({ type: 'drop', drop });
+    // Any loss: resynchronise with a full sweep as soon as possible (§4, §9.9).
+    if (reason !== 'vanished' && this.stateValue === 'running') {
+      if (this.sweeping) this.resyncWanted = true;
+      else setImmediate(() => void this.sweep());
+    }
+  }
+
+  private onTransportClose(err?: NtstatError): void {
+    if (this.stateValue === 'stopping' || this.stateValue === 'closed') return;
+    if (err) this.emit('error', err);
+    this.shutdown();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  /** Resolves when the client stops (stop(), abort signal, or the kernel closing the socket). */
+  closed(): Promise<void> {
+    return this.closedPromise ?? Promise.resolve();
+  }
+
+  stop(): void {
+    if (this.stateValue === 'closed' || this.stateValue === 'stopping') return;
+    if (this.stateValue === 'idle') {
+      this.stateValue = 'closed';
+      return;
+    }
+    this.shutdown();
+  }
+
+  private shutdown(): void {
+    this.stateValue = 'stopping';
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.pending.failAll(new NtstatError('ERR_NTSTAT_CLOSED', 'client stopped'));
+    try {
+      this.transport?.close();
+    } catch {
+      // closing is best effort
+    }
+    this.stateValue = 'closed';
+    for (const push of this.iterators) push(undefined);
+    this.iterators.clear();
+    this.emit('close');
+    this.resolveClosed?.();
+  }
+
+  /** Async iteration over stream and drop events until the client closes. */
+  events(): AsyncIterableIterator<ClientEvent> {
+    const queue: ClientEvent[] = [];
+    let wake: (() => void) | undefined;
+    let done = this.stateValue === 'closed';
+    const push = (ev: ClientEvent | undefined) => {
+      if (ev === undefined) done = true;
+      else queue.push(ev);
+      wake?.();
+    };
+    if (!done) this.iterators.add(push);
+    const self = this;
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      async next(): Promise<IteratorResult<ClientEvent>> {
+        while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        if (queue.length > 0) return { value: queue.shift()!, done: false };
+        return { value: undefined, done: true };
+      },
+      async return(): Promise<IteratorResult<ClientEvent>> {
+        self.iterators.delete(push);
+        done = true;
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
+
+export function explainSubscribeError(errno: number): string {
+  switch (errno) {
+    case DarwinErrno.ENOENT:
+      return 'ENOENT: this kernel has no such provider';
+    case DarwinErrno.ENOTSUP:
+      return 'ENOTSUP: the provider cannot be watched';
+    case DarwinErrno.EPERM:
+      return 'EPERM: needs root or the network-statistics entitlement';
+    case DarwinErrno.EALREADY:
+      return 'EALREADY: already watched by this connection';
+    case DarwinErrno.ENOBUFS:
+    case DarwinErrno.ENOMEM:
+      return `${darwinErrnoName(errno)}: the kernel queue was full during subscription`;
+    default:
+      return darwinErrnoName(errno);
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * ntstat: live per-connection network statistics from the macOS kernel.
+ * Importing this module loads no native code and has no side effects.
+ */
+export { NtstatError, isNtstatError } from './errors.js';
+export type { NtstatErrorCode } from './errors.js';
+export { NetworkStatisticsClient, explainSubscribeError } from './client/client.js';
+export type { ClientOptions, ClientProvider, ClientEvent, ClientState, DropInfo, DropReason, ProviderStatus } from './client/client.js';
+export { createNetworkStatisticsClient } from './client/compat.js';
+export type { NetworkStatisticsListener, CompatClient, CompatOptions } from './client/compat.js';
+export { SourceTable } from './client/source-table.js';
+export type { StreamEvent, StreamEventKind } from './client/source-table.js';
+export type { Stream, StreamCounts, StreamProvider, InterfaceKind } from './model/stream.js';
+export { ProcessTotals, groupKey } from './model/process-totals.js';
+export type { ProcessTotal, GroupBy } from './model/process-totals.js';
+export { streamToJson, eventToJson } from './model/json.js';
+export type { JsonEvent } from './model/json.js';
+export { dialectFor, allDialects, layoutFamilies } from './protocol/dialect.js';
+export type { Dialect } from './protocol/dialect.js';
+export type { Transport, TransportHandlers } from './transport/transport.js';
