@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProcessTotals } from '../src/model/process-totals.js';
+import { escapeTerminal } from '../src/cli/escape.js';
+import type { Stream } from '../src/model/stream.js';
+import { interfaceKind, toStreamCounts } from '../src/model/stream.js';
+import { dialectFor } from '../src/protocol/dialect.js';
+import { counts } from './helpers/recording.js';
+
+function stream(id: string, pid: number, name: string, rx: number, tx: number, epid = pid): Stream {
+  return {
+    id, srcref: BigInt(id), provider: 'tcp', providerKind: 'tcp', providerId: 2, userland: false, interface: 'wifi',
+    listener: false, failed: false, pid, epid, process: name, firstSeen: 0, lastUpdated: 0, closed: false,
+    counts: toStreamCounts(counts({ rxBytes: rx, txBytes: tx })),
+  };
+}
+
+test('per-process totals are monotonic: bytes of closed flows keep counting', () => {
+  const t = new ProcessTotals('pid');
+  t.apply('added', stream('1', 10, 'a', 100, 10));
+  t.apply('added', stream('2', 10, 'a', 50, 5));
+  t.apply('update', stream('1', 10, 'a', 300, 20));
+  t.apply('removed', stream('2', 10, 'a', 80, 5));
+  const g = t.get('pid:10')!;
+  assert.equal(g.rxBytes, 300 + 80);
+  assert.equal(g.txBytes, 20 + 5);
+  assert.equal(g.liveStreams, 1);
+  assert.equal(g.totalStreams, 2);
+  // A counter that goes backwards (a re-described stream) never lowers the total.
+  t.apply('update', stream('1', 10, 'a', 200, 20));
+  assert.equal(t.get('pid:10')!.rxBytes, 380);
+});
+
+test('grouping by process name and by effective pid (delegation)', () => {
+  const byName = new ProcessTotals('process');
+  byName.apply('added', stream('1', 10, 'Safari', 1, 0));
+  byName.apply('added', stream('2', 11, 'Safari', 2, 0));
+  assert.equal(byName.get('name:Safari')!.rxBytes, 3);
+  const byE = new ProcessTotals('epid');
+  byE.apply('added', stream('3', 50, 'nsurlsessiond', 7, 0, 99));
+  assert.equal(byE.get('pid:99')!.rxBytes, 7, 'traffic delegated by pid 99 counts for 99');
+});
+
+test('RTT conversion: 1/32 ms for min/avg, 1/16 ms for var (BEHAVIOUR.md §5.1)', () => {
+  const c = toStreamCounts(counts({ minRtt: 64, avgRtt: 96, varRtt: 8 }));
+  assert.equal(c.minRttMs, 2);
+  assert.equal(c.avgRttMs, 3);
+  assert.equal(c.varRttMs, 0.5);
+});
+
+test('interface kind from ifnet_properties uses the dialect constants', () => {
+  const d = dialectFor('10002.1.13');
+  // NSTAT_IFNET_IS_LOOPBACK 2, CELLULAR 4, WIFI 8, WIRED 16, AWDL 32, UNKNOWN_TYPE 1 (LAYOUTS facts)
+  assert.equal(interfaceKind(d, 2), 'loopback');
+  assert.equal(interfaceKind(d, 4), 'cellular');
+  assert.equal(interfaceKind(d, 8), 'wifi');
+  assert.equal(interfaceKind(d, 16), 'wired');
+  assert.equal(interfaceKind(d, 32 | 8), 'awdl');
+  assert.equal(interfaceKind(d, 1), 'unknown');
+  assert.equal(interfaceKind(d, 0x4000000 | 8), 'wifi', 'role bits do not hide the medium');
+});
+
+test('terminal escaping: ESC/CSI/OSC, C1, bidi overrides, NUL, U+FFFD are escaped; ordinary UTF-8 kept', () => {
+  assert.equal(escapeTerminal('evil\x1b[2J'), 'evil\\x1b[2J');
+  assert.equal(escapeTerminal('a\x1b]0;title\x07b'), 'a\\x1b]0;title\\x07b');
+  assert.equal(escapeTerminal('x\u009by'), 'x\\x9by');
+  assert.equal(escapeTerminal('abc\u202edcba'), 'abc\\u{202e}dcba');
+  assert.equal(escapeTerminal('nul\0'), 'nul\\x00');
+  assert.equal(escapeTerminal('bad\ufffd'), 'bad\\u{fffd}');
+  assert.equal(escapeTerminal('Café Ωmega 日本'), 'Café Ωmega 日本');
+  assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(escapeTerminal(String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)))));
+});
