@@ -10,6 +10,7 @@
  * is absent, tests that need it are skipped with a visible reason — except under CI=true, where
  * absence is a failure.
  */
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -713,3 +714,288 @@ export function sampleStruct(v: JVersion, structName: string, seed: number): Sam
   });
   return { values, expected, untouched };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Golden messages: one per message type the version has, with the decoded form the API promises.
+
+export type Expected = { kind: string } & Record<string, unknown>;
+export interface Case {
+  name: string;
+  bytes: Uint8Array;
+  expected: Expected;
+  /** Known encoder gap: the encode-equality assertion runs as a `todo` with this reason. */
+  encodeTodo?: string;
+}
+
+export const REQ_CTX = 0x0102030405060708n;
+export const SRCREF4 = 0x89abcdefn;
+export const SRCREF8 = 0xfedcba9876543210n; // above 2^53: must survive as bigint
+export const EVENT = 0x8000000000000c00n;
+
+// Kernel fact (xnu bsd/net/ntstat.c, nstat_sysinfo_send_data_internal, every tag 2782→11417):
+// counts.nstat_sysinfo_len = offsetof(nstat_sysinfo_counts, nstat_sysinfo_keyvals) + n·sizeof(keyval).
+export const SYSINFO_LEN_TODO =
+  'encode.ts writes nstat_sysinfo_len = n·sizeof(keyval); the kernel writes 8 + n·sizeof(keyval) ' +
+  '(offsetof(nstat_sysinfo_counts, nstat_sysinfo_keyvals) + ..., xnu ntstat.c nstat_sysinfo_send_data_internal)';
+
+function u8(...xs: number[]): Uint8Array {
+  return new Uint8Array(xs);
+}
+
+export function goldenCases(v: JVersion): Case[] {
+  const out: Case[] = [];
+  const withLen = hasLength(v);
+  const T = (n: string) => msgType(v, n);
+  const has = (n: string) => hasConstant(v, `NSTAT_MSG_TYPE_${n}`);
+  const flag = (n: string) => (withLen && hasConstant(v, `NSTAT_MSG_HDR_FLAG_${n}`) ? constant(v, `NSTAT_MSG_HDR_FLAG_${n}`) : 0);
+  const srcref = srcrefBytes(v) === 8 ? SRCREF8 : SRCREF4;
+  const hasEv = fieldOf(mustStruct(v, 'nstat_msg_src_counts'), 'event_flags') !== undefined;
+  const ev = hasEv ? EVENT : 0n;
+  const evv = hasEv ? { event_flags: EVENT } : {};
+  const providers = providersOf(v);
+  const pid = (c: string) => providers.find((p) => p.constName === c)?.id;
+  const tcpId = pid('NSTAT_PROVIDER_TCP_KERNEL') ?? pid('NSTAT_PROVIDER_TCP')!;
+  const counts = sampleCounts(v);
+
+  // ---- SUCCESS / ERROR
+  out.push({
+    name: 'SUCCESS',
+    bytes: buildMessage(v, 'nstat_msg_hdr', { context: REQ_CTX, type: T('SUCCESS'), flags: flag('CONTINUATION') }),
+    expected: { kind: 'success', context: REQ_CTX, flags: flag('CONTINUATION') },
+  });
+  out.push({
+    name: 'ERROR (bare)',
+    bytes: buildMessage(v, 'nstat_msg_error', { context: REQ_CTX, type: T('ERROR') }, { error: 22 }),
+    expected: { kind: 'error', context: REQ_CTX, flags: 0, errno: 22 },
+  });
+  if (withLen) {
+    const echoed = buildMessage(v, 'nstat_msg_rem_src', { context: REQ_CTX, type: T('REM_SRC') }, { srcref });
+    out.push({
+      name: 'ERROR with echoed request',
+      bytes: buildMessage(v, 'nstat_msg_error', { context: REQ_CTX, type: T('ERROR') }, { error: 2 }, echoed),
+      expected: { kind: 'error', context: REQ_CTX, flags: 0, errno: 2, request: echoed },
+    });
+  }
+
+  // ---- source lifecycle
+  out.push({
+    name: 'SRC_ADDED',
+    bytes: buildMessage(v, 'nstat_msg_src_added', { context: 0n, type: T('SRC_ADDED') }, { srcref, provider: tcpId }),
+    expected: { kind: 'srcAdded', context: 0n, flags: 0, srcref, provider: tcpId },
+  });
+  out.push({
+    name: 'SRC_REMOVED',
+    bytes: buildMessage(v, 'nstat_msg_src_removed', { context: 0n, type: T('SRC_REMOVED'), flags: flag('CLOSED_AFTER_DROP') }, { srcref }),
+    expected: { kind: 'srcRemoved', context: 0n, flags: flag('CLOSED_AFTER_DROP'), srcref },
+  });
+  out.push({
+    name: 'SRC_COUNTS',
+    bytes: buildMessage(v, 'nstat_msg_src_counts', { context: 0n, type: T('SRC_COUNTS'), flags: flag('CLOSING') }, { srcref, ...evv, counts: counts.values }),
+    expected: { kind: 'srcCounts', context: 0n, flags: flag('CLOSING'), srcref, eventFlags: ev, counts: counts.expected },
+  });
+
+  // ---- descriptors: every provider of the version
+  for (const p of providers) {
+    assert.ok(structOf(v, p.descriptor), `xnu-${v.xnu}: ${p.constName} descriptor ${p.descriptor} missing from the facts`);
+    const sample = sampleStruct(v, p.descriptor, p.id);
+    const desc = buildStruct(v, p.descriptor, sample.values);
+    const pname = p.constName.replace('NSTAT_PROVIDER_', '');
+    out.push({
+      name: `SRC_DESC ${pname} (${p.descriptor}, ${desc.length} B)`,
+      bytes: buildMessage(v, 'nstat_msg_src_description', { context: REQ_CTX, type: T('SRC_DESC') }, { srcref, ...evv, provider: p.id }, desc),
+      expected: { kind: 'srcDesc', context: REQ_CTX, flags: 0, srcref, eventFlags: ev, provider: p.id, descriptor: sample.expected },
+    });
+    if (has('SRC_UPDATE')) {
+      out.push({
+        name: `SRC_UPDATE ${pname}`,
+        bytes: buildMessage(
+          v,
+          'nstat_msg_src_update',
+          { context: 0n, type: T('SRC_UPDATE'), flags: flag('CLOSING') },
+          { srcref, ...evv, counts: counts.values, provider: p.id },
+          desc,
+        ),
+        expected: {
+          kind: 'srcUpdate',
+          context: 0n,
+          flags: flag('CLOSING'),
+          srcref,
+          eventFlags: ev,
+          counts: counts.expected,
+          provider: p.id,
+          descriptor: sample.expected,
+        },
+      });
+    }
+    if (has('SRC_EXTENDED_UPDATE')) {
+      const items = extensionItems(v, false);
+      const base = { srcref, ...evv, counts: counts.values, provider: p.id };
+      const expectedBase = { kind: 'srcUpdate', context: 0n, flags: 0, srcref, eventFlags: ev, counts: counts.expected, provider: p.id, descriptor: sample.expected, extended: true };
+      out.push({
+        name: `SRC_EXTENDED_UPDATE ${pname} with DOMAIN item (exact lengths)`,
+        bytes: buildMessage(v, 'nstat_msg_src_update', { context: 0n, type: T('SRC_EXTENDED_UPDATE') }, base, concat(desc, items.bytes)),
+        expected: { ...expectedBase, extensions: items.expected },
+      });
+      const padded = extensionItems(v, true);
+      out.push({
+        name: `SRC_EXTENDED_UPDATE ${pname}, aggregated form (padded item lengths)`,
+        bytes: buildMessage(v, 'nstat_msg_src_update', { context: 0n, type: T('SRC_EXTENDED_UPDATE') }, base, concat(desc, padded.bytes)),
+        expected: { ...expectedBase, extensions: padded.expected },
+      });
+    }
+  }
+
+  // ---- SYSINFO_COUNTS
+  if (has('SYSINFO_COUNTS')) {
+    const kv = mustStruct(v, 'nstat_sysinfo_keyval');
+    const u = fieldOf(kv, 'u')!;
+    const hasValsize = fieldOf(kv, 'nstat_sysinfo_valsize') !== undefined;
+    const hasString = (u.members ?? []).some((m) => m.name === 'u.nstat_sysinfo_string');
+    const fl = (n: string, dflt: number) => (hasConstant(v, `NSTAT_SYSINFO_FLAG_${n}`) ? constant(v, `NSTAT_SYSINFO_FLAG_${n}`) : dflt);
+    const entries: Values[] = [
+      { nstat_sysinfo_key: 1, nstat_sysinfo_flags: fl('SCALAR', 1), u: { nstat_sysinfo_scalar: -5n }, ...(hasValsize ? { nstat_sysinfo_valsize: 8 } : {}) },
+      { nstat_sysinfo_key: 0x20, nstat_sysinfo_flags: fl('DISTRIBUTION', 2), u: { nstat_sysinfo_distribution: 3.25 } },
+      { nstat_sysinfo_key: 0x0a0b0c0d, nstat_sysinfo_flags: 0, u: { nstat_sysinfo_scalar: 0x0123456789abcdefn } },
+    ];
+    if (hasString) {
+      entries.push({ nstat_sysinfo_key: 0x30, nstat_sysinfo_flags: fl('STRING', 4), u: { nstat_sysinfo_string: new TextEncoder().encode('en0:wifi') }, nstat_sysinfo_valsize: 8 });
+    }
+    const kvBytes = concat(...entries.map((e) => buildStruct(v, 'nstat_sysinfo_keyval', e)));
+    const keyvalsOff = fieldOf(mustStruct(v, 'nstat_sysinfo_counts'), 'nstat_sysinfo_keyvals')!.offset;
+    const expectedKv = entries.map((_, i) => {
+      const p = i * kv.size + u.offset;
+      const e: Record<string, unknown> = {
+        key: readScalar(kvBytes, i * kv.size, 'u32'),
+        flags: readScalar(kvBytes, i * kv.size + 4, 'u32'),
+        scalar: readScalar(kvBytes, p, 'i64'),
+        distribution: readScalar(kvBytes, p, 'f64'),
+        value: kvBytes.slice(p, p + u.size),
+      };
+      if (hasValsize) e.valsize = readScalar(kvBytes, i * kv.size + fieldOf(kv, 'nstat_sysinfo_valsize')!.offset, 'u32');
+      return e;
+    });
+    assert.equal(expectedKv[0].scalar, -5n);
+    assert.equal(expectedKv[1].distribution, 3.25);
+    out.push({
+      name: `SYSINFO_COUNTS (${entries.length} × ${kv.size} B keyvals)`,
+      bytes: buildMessage(
+        v,
+        'nstat_msg_sysinfo_counts',
+        { context: 0n, type: T('SYSINFO_COUNTS') },
+        { srcref: 0x3a5, counts: { nstat_sysinfo_len: keyvalsOff + entries.length * kv.size } },
+        kvBytes,
+      ),
+      expected: { kind: 'sysinfoCounts', context: 0n, flags: 0, srcref: 0x3a5n, keyvals: expectedKv },
+      encodeTodo: SYSINFO_LEN_TODO,
+    });
+  }
+
+  // ---- requests
+  const tcpParam = buildStruct(v, 'nstat_tcp_add_param', {
+    local: { sa: 'in', addr: [192, 0, 2, 10], port: 443 },
+    remote: { sa: 'in6', addr: SAMPLE_V6[0][0], port: 51000, scope: 0 },
+  });
+  out.push({
+    name: 'ADD_SRC tcp (nstat_tcp_add_param)',
+    bytes: buildMessage(v, 'nstat_msg_add_src', { context: REQ_CTX, type: T('ADD_SRC') }, { provider: tcpId }, tcpParam),
+    expected: { kind: 'addSrc', context: REQ_CTX, flags: 0, provider: tcpId, param: tcpParam },
+  });
+  const routeParam = buildStruct(v, 'nstat_route_add_param', {
+    dst: { sa: 'in', addr: [198, 51, 100, 0], port: 0 },
+    mask: { sa: 'in', addr: [255, 255, 255, 0], port: 0 },
+    ifindex: 5,
+  });
+  out.push({
+    name: 'ADD_SRC route (nstat_route_add_param)',
+    bytes: buildMessage(v, 'nstat_msg_add_src', { context: REQ_CTX + 1n, type: T('ADD_SRC') }, { provider: pid('NSTAT_PROVIDER_ROUTE')! }, routeParam),
+    expected: { kind: 'addSrc', context: REQ_CTX + 1n, flags: 0, provider: pid('NSTAT_PROVIDER_ROUTE')!, param: routeParam },
+  });
+  if (structOf(v, 'nstat_ifnet_add_param')) {
+    const ifParam = buildStruct(v, 'nstat_ifnet_add_param', { ifindex: 7, threshold: 0x1_0010_0000n });
+    out.push({
+      name: 'ADD_SRC ifnet (nstat_ifnet_add_param)',
+      bytes: buildMessage(v, 'nstat_msg_add_src', { context: REQ_CTX + 2n, type: T('ADD_SRC') }, { provider: pid('NSTAT_PROVIDER_IFNET')! }, ifParam),
+      expected: { kind: 'addSrc', context: REQ_CTX + 2n, flags: 0, provider: pid('NSTAT_PROVIDER_IFNET')!, param: ifParam },
+    });
+  }
+  {
+    const s = mustStruct(v, 'nstat_msg_add_all_srcs');
+    const values: Values = { provider: tcpId };
+    const expected: Expected = { kind: 'addAllSrcs', context: REQ_CTX, flags: 0, provider: tcpId, filter: 0n, events: 0n, targetPid: 0 };
+    if (fieldOf(s, 'filter')) (values.filter = 0x0000_0123_0040_0004n), (expected.filter = 0x0000_0123_0040_0004n);
+    if (fieldOf(s, 'events')) (values.events = 0x0000_0100_0000_3c00n), (expected.events = 0x0000_0100_0000_3c00n);
+    if (fieldOf(s, 'target_pid')) (values.target_pid = 31337), (expected.targetPid = 31337);
+    if (fieldOf(s, 'target_uuid')) {
+      values.target_uuid = new Uint8Array(uuidBytes(9));
+      expected.targetUuid = uuidText(uuidBytes(9));
+    }
+    out.push({ name: `ADD_ALL_SRCS (${s.size} B)`, bytes: buildMessage(v, 'nstat_msg_add_all_srcs', { context: REQ_CTX, type: T('ADD_ALL_SRCS') }, values), expected });
+  }
+  const srcrefReqs: Array<[string, string, string]> = [
+    ['REM_SRC', 'nstat_msg_rem_src', 'remSrc'],
+    ['QUERY_SRC', 'nstat_msg_query_src', 'querySrc'],
+    ['GET_SRC_DESC', 'nstat_msg_get_src_description', 'getSrcDesc'],
+    // BEHAVIOUR.md A.2: GET_UPDATE has the REM/QUERY/GET_SRC_DESC layout (the kernel reads nstat_msg_query_src).
+    ['GET_UPDATE', 'nstat_msg_query_src', 'getUpdate'],
+  ];
+  for (const [t, struct, kind] of srcrefReqs) {
+    if (!has(t)) continue;
+    out.push({
+      name: `${t} (single srcref)`,
+      bytes: buildMessage(v, struct, { context: REQ_CTX, type: T(t) }, { srcref }),
+      expected: { kind, context: REQ_CTX, flags: 0, srcref },
+    });
+    const all = BigInt(constantValue(v.constants['NSTAT_SRC_REF_ALL']) as number | bigint);
+    const fl = flag('SUPPORTS_AGGREGATE') | flag('CONTINUATION');
+    out.push({
+      name: `${t} (srcref ALL, aggregate|continuation)`,
+      bytes: buildMessage(v, struct, { context: REQ_CTX + 3n, type: T(t), flags: fl }, { srcref: all }),
+      expected: { kind, context: REQ_CTX + 3n, flags: fl, srcref: all },
+    });
+  }
+  if (has('SET_FILTER')) {
+    out.push({
+      name: 'SET_FILTER',
+      bytes: buildMessage(v, 'nstat_msg_set_filter', { context: REQ_CTX, type: T('SET_FILTER') }, { srcref, filter: 0x80000001 }),
+      expected: { kind: 'setFilter', context: REQ_CTX, flags: 0, srcref, filter: 0x80000001 },
+    });
+  }
+  if (has('SUBSCRIBE_SYSINFO')) {
+    out.push({
+      name: 'SUBSCRIBE_SYSINFO (header only, BEHAVIOUR.md §2.8)',
+      bytes: buildMessage(v, 'nstat_msg_hdr', { context: REQ_CTX, type: T('SUBSCRIBE_SYSINFO') }),
+      expected: { kind: 'subscribeSysinfo', context: REQ_CTX, flags: 0 },
+    });
+  }
+  return out;
+}
+
+/** Extension items (BEHAVIOUR.md §6): {type u32, length u32} + data, next item at roundup8. */
+export function extensionItems(v: JVersion, aggregatedForm: boolean): { bytes: Uint8Array; expected: unknown[] } {
+  const itemHdr = (type: number, length: number) => buildStruct(v, 'nstat_msg_src_extended_item_hdr', { type, length });
+  const hdrSize = mustStruct(v, 'nstat_msg_src_extended_item_hdr').size;
+  assert.equal(hdrSize, 8, 'BEHAVIOUR.md §6 / LAYOUTS.md: extension item header is 8 bytes');
+  const dom = sampleStruct(v, 'nstat_domain_info', 7);
+  const domBytes = buildStruct(v, 'nstat_domain_info', dom.values);
+  const DOMAIN = constant(v, 'NSTAT_EXTENDED_UPDATE_TYPE_DOMAIN');
+  const domainItem = { type: DOMAIN, length: domBytes.length, data: domBytes, domain: dom.expected };
+  if (!hasConstant(v, 'NSTAT_EXTENDED_UPDATE_TYPE_NECP_TLV')) {
+    return { bytes: concat(itemHdr(DOMAIN, domBytes.length), domBytes), expected: [domainItem] };
+  }
+  const TLV = constant(v, 'NSTAT_EXTENDED_UPDATE_TYPE_NECP_TLV');
+  const tlv = u8(1, 0, 0, 0, 5, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0xaa, 0xbb, 0xcc); // 13 bytes
+  const tlvPadded = concat(tlv, new Uint8Array(3));
+  if (!aggregatedForm) {
+    // TLV first (13 B, padded to 16 before the next item), DOMAIN last (exact).
+    return {
+      bytes: concat(itemHdr(TLV, 13), tlvPadded, itemHdr(DOMAIN, domBytes.length), domBytes),
+      expected: [{ type: TLV, length: 13, data: tlv }, domainItem],
+    };
+  }
+  // Aggregated updates report padded lengths, the last item included.
+  return {
+    bytes: concat(itemHdr(DOMAIN, domBytes.length), domBytes, itemHdr(TLV, 16), tlvPadded),
+    expected: [domainItem, { type: TLV, length: 16, data: tlvPadded }],
+  };
+}
+
