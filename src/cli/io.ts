@@ -2,6 +2,10 @@
 export interface CliIo {
   stdout: { write(chunk: string): unknown; isTTY?: boolean; columns?: number; rows?: number };
   stderr: { write(chunk: string): unknown };
+  /** Keyboard input for `top` (a TTY in raw mode when available). */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
+  /** Subscribe to terminal resizes; returns an unsubscribe function. */
+  onResize?(cb: () => void): () => void;
   env: Record<string, string | undefined>;
   platform: NodeJS.Platform;
   /** Aborted on SIGINT/SIGTERM by the bin wrapper; live commands stop promptly. */
@@ -9,7 +13,17 @@ export interface CliIo {
 }
 
 export function processIo(signal?: AbortSignal): CliIo {
-  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, platform: process.platform };
+  const io: CliIo = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    platform: process.platform,
+    onResize(cb) {
+      process.stdout.on('resize', cb);
+      return () => process.stdout.off('resize', cb);
+    },
+  };
   if (signal) io.signal = signal;
   return io;
 }

@@ -8,14 +8,11 @@ import { COMMAND_HELP, MAIN_HELP } from './help.js';
 import type { CliIo } from './io.js';
 import { parseCli, type CliOptions } from './options.js';
 import { runReplay } from './run-replay.js';
-
-export function unsupportedOsMessage(platform: string): string {
-  return (
-    `ntstat: live statistics need the macOS kernel (this is ${platform}).\n` +
-    `  Try the simulated kernel:   ntstat --simulate   (add --macos 14 or --scenario browser-burst)\n` +
-    `  Or replay a recording:      ntstat replay FILE --format libntstat --xnu VERSION\n`
-  );
-}
+import { unsupportedOsMessage } from './messages.js';
+import { runEventView } from './run-live.js';
+import { runTop } from './top.js';
+import { runDoctor } from './doctor.js';
+import { defaultSourceFactory } from './sources.js';
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let o: CliOptions;
@@ -41,6 +38,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'replay':
         return await runReplay(o, io);
       case 'doctor':
+        return await runDoctor(o, io);
       case 'log':
       case 'json':
       case 'top':
@@ -48,8 +46,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           io.stderr.write(unsupportedOsMessage(io.platform));
           return 1;
         }
-        io.stderr.write(`ntstat: '${o.command}' live sessions are not available in this build yet; use 'ntstat replay'.\n`);
-        return 1;
+        return o.command === 'top' ? await runTop(o, io, defaultSourceFactory) : await runEventView(o, io, defaultSourceFactory);
     }
   } catch (e) {
     if (e instanceof NtstatError) {

@@ -1,0 +1,46 @@
+/**
+ * `npm run bench`: prints one table with each figure beside its goal, writes bench/results.json.
+ * Performance goals live here, never in timed tests.
+ */
+import { writeFileSync } from 'node:fs';
+import { dialectFor } from '../src/protocol/dialect.js';
+import { benchDecode, type DecodeResult } from './decode.js';
+import { syntheticCapture } from './capture.js';
+import { fmt } from './common.js';
+
+interface Row {
+  figure: string;
+  value: string;
+  goal: string;
+  met?: boolean;
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const results: Record<string, unknown> = { node: process.version, platform: `${process.platform}-${process.arch}`, date: new Date().toISOString() };
+  const decode: DecodeResult[] = [];
+  for (const xnu of ['4570.1.46', '7195.50.7.100.1', '11215.61.5']) {
+    const d = dialectFor(xnu);
+    const r = benchDecode(syntheticCapture(d), d);
+    decode.push(r);
+    rows.push({ figure: `full decode ${d.family} (xnu-${xnu})`, value: `${fmt(r.fullMsgsPerSec)} msg/s, ${r.fullMBPerSec.toFixed(0)} MB/s`, goal: '>= 2 M msg/s', met: r.fullMsgsPerSec >= 2e6 });
+    rows.push({ figure: `header scan ${d.family}`, value: `${fmt(r.scanMsgsPerSec)} msg/s`, goal: '>= 20 M msg/s', met: r.scanMsgsPerSec >= 20e6 });
+    rows.push(
+      r.ratio !== undefined
+        ? { figure: `vs native C ${d.family}`, value: `${r.ratio.toFixed(2)}x (C: ${fmt(r.nativeMsgsPerSec!)} msg/s)`, goal: '>= 0.5x', met: r.ratio >= 0.5 }
+        : { figure: `vs native C ${d.family}`, value: r.nativeNote ?? 'skipped', goal: '>= 0.5x' },
+    );
+  }
+  results.decode = decode;
+  const w = [Math.max(...rows.map((r) => r.figure.length)), Math.max(...rows.map((r) => r.value.length)), Math.max(...rows.map((r) => r.goal.length))];
+  const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(w[0])}  ${b.padEnd(w[1])}  ${c.padEnd(w[2])}  ${d}`;
+  console.log(line('figure', 'measured', 'goal', 'met'));
+  for (const r of rows) console.log(line(r.figure, r.value, r.goal, r.met === undefined ? '-' : r.met ? 'yes' : 'NO'));
+  results.table = rows;
+  writeFileSync(new URL('../../bench/results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

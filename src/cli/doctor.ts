@@ -1,0 +1,55 @@
+/**
+ * `ntstat doctor`: what this machine offers. OS, native FFI, kernel version and dialect (and
+ * whether it is verified), which providers this user may subscribe to, the receive buffer.
+ */
+import { createRequire } from 'node:module';
+import { NetworkStatisticsClient, type ClientProvider } from '../client/client.js';
+import { packageVersion } from '../version.js';
+import type { CliIo } from './io.js';
+import type { CliOptions } from './options.js';
+import { defaultSourceFactory } from './sources.js';
+import { escapeTerminal } from './escape.js';
+
+const ALL: ClientProvider[] = ['tcp', 'udp', 'quic', 'conn', 'udpSubflow', 'route', 'sysinfo'];
+
+function koffiStatus(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const k = require('koffi') as { version?: string; node?: { poll?: unknown } };
+    return `${k.version ?? '?'} loaded (fd readiness via koffi.node.poll: ${typeof k.node?.poll === 'function' ? 'yes' : 'no'})`;
+  } catch (e) {
+    return `not loadable on ${process.platform}-${process.arch}: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
+  const line = (k: string, v: string) => io.stdout.write(`${k.padEnd(15)} ${v}\n`);
+  line('ntstat', `${packageVersion()} (node ${process.version}, ${io.platform} ${process.arch})`);
+  line('native FFI', `koffi ${koffiStatus()}`);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  line('user', uid === undefined ? 'unknown' : uid === 0 ? 'root (uid 0): privileged providers allowed' : `uid ${uid} (not root): sysinfo, conn, udpSubflow and extensions need root or an entitlement`);
+  if (io.platform !== 'darwin' && !o.simulate && !o.socket) {
+    line('kernel', `${io.platform}: the statistics control exists only on macOS`);
+    line('try', 'ntstat doctor --simulate [--macos 14]   or   ntstat replay FILE');
+    return 0;
+  }
+  const source = await defaultSourceFactory(o, io);
+  const opts: ConstructorParameters<typeof NetworkStatisticsClient>[0] = { providers: ALL, interval: 0 };
+  if (source.transport) opts.transport = source.transport;
+  if (source.dialect) opts.dialect = source.dialect;
+  const client = new NetworkStatisticsClient(opts);
+  try {
+    await client.connect();
+  } catch (e) {
+    line('connect', `FAILED: ${escapeTerminal((e as Error).message)}`);
+    client.stop();
+    return 1;
+  }
+  const d = client.dialect!;
+  line('kernel', `${source.simulated ? 'SIMULATED ' : ''}xnu-${source.xnuLabel ?? d.xnu}`);
+  line('dialect', `${d.family} (header xnu-${d.xnu}, macOS ${d.macos}+), ${d.verified ? 'verified against published headers' : `UNVERIFIED: ${d.warning}`}`);
+  for (const p of client.providers()) line(p.available ? '  available' : '  unavailable', p.available ? p.provider : `${p.provider}: ${p.reason}`);
+  line('receive buffer', client.receiveBufferSize !== undefined ? `${client.receiveBufferSize} bytes (SO_RCVBUF)` : 'unknown');
+  client.stop();
+  return 0;
+}

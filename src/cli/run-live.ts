@@ -1,0 +1,110 @@
+/**
+ * Live views (log, json, top) over a NetworkStatisticsClient whose kernel is the real one
+ * (macOS), the simulator (--simulate) or a Unix datagram socket (--socket PATH).
+ */
+import { NtstatError } from '../errors.js';
+import { NetworkStatisticsClient, type ClientOptions, type ClientProvider } from '../client/client.js';
+import type { StreamEvent } from '../client/source-table.js';
+import type { Dialect } from '../protocol/dialect.js';
+import type { Transport } from '../transport/transport.js';
+import { RecordingTransport } from '../transport/tee.js';
+import { packageVersion } from '../version.js';
+import { compileFilter } from './filters.js';
+import type { CliIo } from './io.js';
+import type { CliOptions } from './options.js';
+import { makeEventSink } from './output.js';
+import { unsupportedOsMessage } from './messages.js';
+
+/** Where the protocol comes from, as chosen by the options. */
+export interface LiveSource {
+  transport?: Transport;
+  dialect?: Dialect;
+  /** Shown on stderr before the session (e.g. the simulation notice). */
+  banner?: string;
+  /** Label for the log's `XNU version:` line. */
+  xnuLabel?: string;
+  simulated?: boolean;
+  /** Clock for stream times (simulated time under --simulate). */
+  clock?: () => number;
+  /** Starts whatever drives the source (the simulator's clock); returns a stop function. */
+  start?(): () => void;
+}
+
+export type LiveSourceFactory = (o: CliOptions, io: CliIo) => Promise<LiveSource>;
+
+/** Providers for the client from --tcp/--udp/--quic/--all (default tcp, as the seed demo). */
+export function clientProviders(o: CliOptions): ClientProvider[] {
+  const p = o.providers;
+  if (p.size === 0) return ['tcp'];
+  const out: ClientProvider[] = [];
+  if (p.has('tcp')) out.push('tcp');
+  if (p.has('udp')) out.push('udp');
+  if (p.has('quic')) out.push('quic');
+  if (p.has('conn')) out.push('conn');
+  if (p.has('route')) out.push('route');
+  return out;
+}
+
+export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSourceFactory): Promise<{ client: NetworkStatisticsClient; source: LiveSource }> {
+  if (io.platform !== 'darwin' && !o.simulate && !o.socket) {
+    throw new NtstatError('ERR_NTSTAT_UNSUPPORTED_OS', unsupportedOsMessage(io.platform).trimEnd());
+  }
+  const source = await factory(o, io);
+  if (source.banner) io.stderr.write(source.banner);
+  let transport = source.transport;
+  if (o.record) {
+    if (!transport || !source.dialect) {
+      throw new NtstatError('ERR_NTSTAT_USAGE', '--record needs the simulator or --socket in this build');
+    }
+    transport = new RecordingTransport(transport, o.record, {
+      xnu: source.xnuLabel ?? source.dialect.xnu,
+      dialect: source.dialect.family,
+      simulated: source.simulated ?? false,
+      tool: `ntstat ${packageVersion()}`,
+    });
+  }
+  const opts: ClientOptions = {
+    providers: clientProviders(o),
+    interval: Math.round((o.interval ?? 1) * 1000),
+  };
+  if (transport) opts.transport = transport;
+  if (source.dialect) opts.dialect = source.dialect;
+  if (source.clock) opts.clock = source.clock;
+  if (io.signal) opts.signal = io.signal;
+  const client = new NetworkStatisticsClient(opts);
+  client.on('warning', (w: string) => io.stderr.write(`ntstat: warning: ${w}\n`));
+  return { client, source };
+}
+
+/** Stop after --duration seconds (wall time) and on abort; resolves when the client closed. */
+export async function runUntilDone(client: NetworkStatisticsClient, o: CliOptions, stopSource?: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  if (o.duration !== undefined) timer = setTimeout(() => client.stop(), o.duration * 1000);
+  try {
+    await client.closed();
+  } finally {
+    if (timer) clearTimeout(timer);
+    stopSource?.();
+  }
+}
+
+/** `ntstat [log]` and `ntstat json`. */
+export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSourceFactory): Promise<number> {
+  const { client, source } = await openLiveClient(o, io, factory);
+  const sink = makeEventSink(io, { json: o.json, utc: o.utc, count: o.count, filter: compileFilter(o) });
+  const onEvent = (ev: StreamEvent) => {
+    if (!sink.write(ev)) client.stop();
+  };
+  for (const kind of ['added', 'update', 'removed'] as const) client.on(kind, (_s, ev: StreamEvent) => onEvent(ev));
+  let failure: unknown;
+  client.on('error', (e: unknown) => {
+    failure ??= e;
+  });
+  await client.connect();
+  if (!o.json) io.stdout.write(`XNU version:${source.xnuLabel ?? client.dialect?.xnu ?? '?'}\n`);
+  const stopSource = source.start?.();
+  await runUntilDone(client, o, stopSource);
+  if (client.getNumDrops() > 0) io.stderr.write(`ntstat: ${client.getNumDrops()} kernel messages were lost (${JSON.stringify(client.dropCounts())}); the table was resynchronised\n`);
+  if (failure instanceof NtstatError && failure.code !== 'ERR_NTSTAT_CLOSED') throw failure;
+  return 0;
+}
