@@ -71,12 +71,31 @@ export function countsOps(layout: StructLayout): CountOp[] {
   return ops;
 }
 
-function readCounts(plan: CodecPlan, dv: DataView, base: number): Counts {
-  const out = {} as Record<keyof Counts, number>;
-  for (const [key, off, wide] of countsOps(plan.counts!)) {
-    out[key] = wide ? readU64Number(dv, base + off) : dv.getUint32(base + off, true);
+type CountsReader = (dv: DataView, base: number) => Counts;
+const countsReaders = new WeakMap<StructLayout, CountsReader>();
+
+/** Counts reader specialised to the dialect's nstat_counts order (see fields.ts readStruct on why). */
+function countsReader(layout: StructLayout): CountsReader {
+  let r = countsReaders.get(layout);
+  if (r) return r;
+  const ops = countsOps(layout);
+  try {
+    const body = ops.map(([key, off, wide]) => `${key}: ${wide ? `u64(dv, base + ${off})` : `dv.getUint32(base + ${off}, true)`}`).join(', ');
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    r = new Function('u64', `return function readCounts(dv, base) { return { ${body} }; };`)(readU64Number) as CountsReader;
+  } catch {
+    r = (dv, base) => {
+      const out = {} as Record<keyof Counts, number>;
+      for (const [key, off, wide] of ops) out[key] = wide ? readU64Number(dv, base + off) : dv.getUint32(base + off, true);
+      return out as Counts;
+    };
   }
-  return out as Counts;
+  countsReaders.set(layout, r);
+  return r;
+}
+
+function readCounts(plan: CodecPlan, dv: DataView, base: number): Counts {
+  return countsReader(plan.counts!)(dv, base);
 }
 
 function readSrcref(plan: CodecPlan, dv: DataView, off: number): bigint {
@@ -156,9 +175,22 @@ function decodeKeyvals(plan: CodecPlan, b: Uint8Array, dv: DataView, start: numb
   return out;
 }
 
-/** Decode one message of `len` bytes at `at`. */
+const definedTypes = new WeakMap<Dialect, Set<number>>();
+/** Message types this header defines (NSTAT_MSG_TYPE_* constants). */
+function typesOf(d: Dialect): Set<number> {
+  let s = definedTypes.get(d);
+  if (!s) {
+    s = new Set();
+    for (const [k, v] of Object.entries(d.constants)) if (k.startsWith('NSTAT_MSG_TYPE_') && typeof v === 'number') s.add(v);
+    definedTypes.set(d, s);
+  }
+  return s;
+}
+
+/** Decode one message of `len` bytes at `at`; undefined for a type the dialect does not define. */
 function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len: number, type: number, context: bigint, flags: number): Message | undefined {
   const d = plan.dialect;
+  if (!typesOf(d).has(type)) return undefined;
   switch (type) {
     case MessageType.SUCCESS:
       exact(len, plan.hdrSize, 'SUCCESS', at);
@@ -166,43 +198,43 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
     case MessageType.ERROR: {
       const m = need(plan.error, type, at);
       atLeast(len, m.size, 'ERROR', at);
-      const msg: Message = { kind: 'error', context, flags, errno: dv.getUint32(at + m.off('error')!, true) };
+      const msg: Message = { kind: 'error', context, flags, errno: dv.getUint32(at + m.f.error!, true) };
       if (len > m.size) msg.request = b.slice(at + m.size, at + len);
       return msg;
     }
     case MessageType.SRC_ADDED: {
       const m = need(plan.srcAdded, type, at);
       exact(len, m.size, 'SRC_ADDED', at);
-      return { kind: 'srcAdded', context, flags, srcref: readSrcref(plan, dv, at + m.off('srcref')!), provider: dv.getUint32(at + m.off('provider')!, true) };
+      return { kind: 'srcAdded', context, flags, srcref: readSrcref(plan, dv, at + m.f.srcref!), provider: dv.getUint32(at + m.f.provider!, true) };
     }
     case MessageType.SRC_REMOVED: {
       const m = need(plan.srcRemoved, type, at);
       exact(len, m.size, 'SRC_REMOVED', at);
-      return { kind: 'srcRemoved', context, flags, srcref: readSrcref(plan, dv, at + m.off('srcref')!) };
+      return { kind: 'srcRemoved', context, flags, srcref: readSrcref(plan, dv, at + m.f.srcref!) };
     }
     case MessageType.SRC_COUNTS: {
       const m = need(plan.srcCounts, type, at);
       exact(len, m.size, 'SRC_COUNTS', at);
-      const ev = m.off('event_flags');
+      const ev = m.f.event_flags;
       return {
         kind: 'srcCounts',
         context,
         flags,
-        srcref: readSrcref(plan, dv, at + m.off('srcref')!),
+        srcref: readSrcref(plan, dv, at + m.f.srcref!),
         eventFlags: ev === undefined ? 0n : dv.getBigUint64(at + ev, true),
-        counts: readCounts(plan, dv, at + m.off('counts')!),
+        counts: readCounts(plan, dv, at + m.f.counts!),
       };
     }
     case MessageType.SRC_DESC: {
       const m = need(plan.srcDesc, type, at);
       atLeast(len, m.size, 'SRC_DESC', at);
-      const provider = dv.getUint32(at + m.off('provider')!, true);
-      const ev = m.off('event_flags');
+      const provider = dv.getUint32(at + m.f.provider!, true);
+      const ev = m.f.event_flags;
       const msg: Message = {
         kind: 'srcDesc',
         context,
         flags,
-        srcref: readSrcref(plan, dv, at + m.off('srcref')!),
+        srcref: readSrcref(plan, dv, at + m.f.srcref!),
         eventFlags: ev === undefined ? 0n : dv.getBigUint64(at + ev, true),
         provider,
       };
@@ -223,15 +255,15 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
       }
       const what = type === MessageType.SRC_UPDATE ? 'SRC_UPDATE' : 'SRC_EXTENDED_UPDATE';
       atLeast(len, m.size, what, at);
-      const provider = dv.getUint32(at + m.off('provider')!, true);
-      const ev = m.off('event_flags');
+      const provider = dv.getUint32(at + m.f.provider!, true);
+      const ev = m.f.event_flags;
       const msg: Message = {
         kind: 'srcUpdate',
         context,
         flags,
-        srcref: readSrcref(plan, dv, at + m.off('srcref')!),
+        srcref: readSrcref(plan, dv, at + m.f.srcref!),
         eventFlags: ev === undefined ? 0n : dv.getBigUint64(at + ev, true),
-        counts: readCounts(plan, dv, at + m.off('counts')!),
+        counts: readCounts(plan, dv, at + m.f.counts!),
         provider,
       };
       const layout = plan.descriptors.get(provider);
@@ -253,13 +285,13 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
     case MessageType.SYSINFO_COUNTS: {
       const m = need(plan.sysinfo, type, at);
       atLeast(len, m.size, 'SYSINFO_COUNTS', at);
-      const countsOff = m.off('counts')!;
+      const countsOff = m.f.counts!;
       const kvStart = at + countsOff + (plan.sysinfoCounts?.byName.get('nstat_sysinfo_keyvals')?.offset ?? 8);
       return {
         kind: 'sysinfoCounts',
         context,
         flags,
-        srcref: readSrcref(plan, dv, at + m.off('srcref')!),
+        srcref: readSrcref(plan, dv, at + m.f.srcref!),
         keyvals: decodeKeyvals(plan, b, dv, kvStart, at + len),
       };
     }
@@ -267,20 +299,20 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
     case MessageType.ADD_SRC: {
       const m = need(plan.addSrc, type, at);
       atLeast(len, m.size, 'ADD_SRC', at);
-      return { kind: 'addSrc', context, flags, provider: dv.getUint32(at + m.off('provider')!, true), param: b.slice(at + m.size, at + len) };
+      return { kind: 'addSrc', context, flags, provider: dv.getUint32(at + m.f.provider!, true), param: b.slice(at + m.size, at + len) };
     }
     case MessageType.ADD_ALL_SRCS: {
       const m = need(plan.addAll, type, at);
       exact(len, m.size, 'ADD_ALL_SRCS', at);
-      const f = m.off('filter');
-      const e = m.off('events');
-      const tp = m.off('target_pid');
-      const tu = m.off('target_uuid');
+      const f = m.f.filter;
+      const e = m.f.events;
+      const tp = m.f.target_pid;
+      const tu = m.f.target_uuid;
       const msg: Message = {
         kind: 'addAllSrcs',
         context,
         flags,
-        provider: dv.getUint32(at + m.off('provider')!, true),
+        provider: dv.getUint32(at + m.f.provider!, true),
         filter: f === undefined ? 0n : dv.getBigUint64(at + f, true),
         events: e === undefined ? 0n : dv.getBigUint64(at + e, true),
         targetPid: tp === undefined ? 0 : dv.getInt32(at + tp, true),
@@ -298,13 +330,13 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
       const kind = type === MessageType.REM_SRC ? 'remSrc' : type === MessageType.QUERY_SRC ? 'querySrc' : type === MessageType.GET_SRC_DESC ? 'getSrcDesc' : 'getUpdate';
       const m = need(plan.srcrefReq[kind], type, at);
       exact(len, m.size, kind, at);
-      return { kind, context, flags, srcref: readSrcref(plan, dv, at + m.off('srcref')!) };
+      return { kind, context, flags, srcref: readSrcref(plan, dv, at + m.f.srcref!) };
     }
     case MessageType.SET_FILTER: {
       const m = need(plan.setFilter, type, at);
       if (d.constants['NSTAT_MSG_TYPE_SET_FILTER'] === undefined) throw malformed('SET_FILTER does not exist in this dialect', at);
       exact(len, m.size, 'SET_FILTER', at);
-      return { kind: 'setFilter', context, flags, srcref: readSrcref(plan, dv, at + m.off('srcref')!), filter: dv.getUint32(at + m.off('filter')!, true) };
+      return { kind: 'setFilter', context, flags, srcref: readSrcref(plan, dv, at + m.f.srcref!), filter: dv.getUint32(at + m.f.filter!, true) };
     }
     case MessageType.SUBSCRIBE_SYSINFO:
       if (d.constants['NSTAT_MSG_TYPE_SUBSCRIBE_SYSINFO'] === undefined) throw malformed('SUBSCRIBE_SYSINFO does not exist in this dialect', at);

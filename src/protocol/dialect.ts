@@ -190,10 +190,28 @@ export function macosForDarwin(darwin: string): string {
 function newestNotLater(kind: 'xnu' | 'macos', version: Tuple): { dialect: Dialect; newer: boolean } | undefined {
   let best: { dialect: Dialect; key: Tuple } | undefined;
   let newestKey: Tuple | undefined;
+  // The first published tag of a release train can be a point release (macOS 11.0.1, 12.0.1,
+  // 10.14.1; xnu-7195.50.7.100.1): it stands for the start of its train, so macOS 11 / 11.0 and an
+  // earlier xnu-7195 build select it, not the previous major's header (whose layout differs).
+  const trainOf = (tag: string, mac: string): string =>
+    kind === 'xnu' ? tag.replace(/^xnu-/, '').split('.')[0] : mac.startsWith('10.') ? mac.split('.').slice(0, 2).join('.') : mac.split('.')[0];
+  const firstOfTrain = new Set<string>();
+  const seenTrains = new Set<string>();
   for (const d of allDialects()) {
     for (const tag of d.tags) {
-      const key = parseTuple(kind === 'xnu' ? tag.replace(/^xnu-/, '') : d.macosByTag[tag]);
+      const train = trainOf(tag, d.macosByTag[tag]);
+      if (!seenTrains.has(train)) {
+        seenTrains.add(train);
+        firstOfTrain.add(tag);
+      }
+    }
+  }
+  for (const d of allDialects()) {
+    for (const tag of d.tags) {
+      const mac = d.macosByTag[tag];
+      let key = parseTuple(kind === 'xnu' ? tag.replace(/^xnu-/, '') : mac);
       if (!key) continue;
+      if (firstOfTrain.has(tag)) key = parseTuple(trainOf(tag, mac))!;
       if (!newestKey || compareTuples(key, newestKey) > 0) newestKey = key;
       if (compareTuples(key, version) <= 0 && (!best || compareTuples(key, best.key) >= 0)) best = { dialect: d, key };
     }

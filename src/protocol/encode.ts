@@ -196,8 +196,9 @@ export function encodeMessage(dialect: Dialect, msg: Message, options: { padItem
       const kvStart = countsOff + (plan.sysinfoCounts?.byName.get('nstat_sysinfo_keyvals')?.offset ?? 8);
       w = new Writer(kvStart + msg.keyvals.length * kvSize);
       writeSrcref(plan, w, m.off('srcref')!, msg.srcref);
-      // nstat_sysinfo_len: bytes of keyvals that follow.
-      w.dv.setUint32(countsOff, msg.keyvals.length * kvSize, true);
+      // nstat_sysinfo_len counts the nstat_sysinfo_counts header too: offsetof(keyvals) + n·keyval
+      // (xnu ntstat.c nstat_sysinfo_send_data_internal).
+      w.dv.setUint32(countsOff, kvStart - countsOff + msg.keyvals.length * kvSize, true);
       writeKeyvals(plan, w, kvStart, msg.keyvals);
       break;
     }

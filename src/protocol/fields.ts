@@ -6,8 +6,9 @@
 import { NtstatError } from '../errors.js';
 import type { StructLayout } from './dialect.js';
 import { decodeSockaddr, encodeSockaddr, type Endpoint } from './sockaddr.js';
+import { AsciiCache, Bytes16Cache } from './intern.js';
 
-export type FieldValue = number | string | boolean | Endpoint | ActivityBitmap | undefined;
+export type FieldValue = number | string | boolean | Endpoint | ActivityBitmap | Uint8Array | undefined;
 
 export interface ActivityBitmap {
   /** Uptime seconds when the bitmap started (BEHAVIOUR.md §5.1). */
@@ -29,6 +30,8 @@ const enum Kind {
   UUID,
   SOCKADDR,
   BITMAP,
+  /** A nested struct kept as its bytes (ifnet link status: cellular/wifi union). */
+  RAW,
 }
 
 interface Op {
@@ -69,6 +72,8 @@ function opFor(name: string, type: string, offset: number, size: number): Op | u
       return mk(Kind.SOCKADDR);
     case 'activity_bitmap':
       return mk(Kind.BITMAP);
+    case 'nstat_ifnet_desc_link_status':
+      return mk(Kind.RAW);
   }
   if (/^char\[\d+\]$/.test(type)) return mk(Kind.CHARS);
   if (type === 'u8[16]' && /uuid$/.test(name)) return mk(Kind.UUID);
@@ -91,16 +96,23 @@ function opsFor(layout: StructLayout): Op[] {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+const asciiCache = new AsciiCache();
+
 /** NUL-terminated (or full-width) byte string. Invalid UTF-8 becomes U+FFFD; display layers escape. */
 export function readCString(b: Uint8Array, off: number, max: number): string {
-  let end = off;
   const lim = off + max;
-  while (end < lim && b[end] !== 0) end++;
-  if (end === off) return '';
-  // Fast path for ASCII, the common case for process names.
+  let end = off;
   let ascii = true;
-  for (let i = off; i < end; i++) if (b[i] > 0x7e || b[i] < 0x20) { ascii = false; break; }
-  if (ascii) return String.fromCharCode.apply(null, b.subarray(off, end) as unknown as number[]);
+  let hash = 0x811c9dc5;
+  for (; end < lim; end++) {
+    const c = b[end];
+    if (c === 0) break;
+    if (c > 0x7e || c < 0x20) ascii = false;
+    hash = Math.imul(hash ^ c, 0x01000193);
+  }
+  if (end === off) return '';
+  // Fast path for printable ASCII, the common case for process names: interned.
+  if (ascii) return asciiCache.get(b, off, end, hash);
   return utf8.decode(b.subarray(off, end));
 }
 
@@ -139,11 +151,108 @@ export function writeU64Number(dv: DataView, off: number, v: number): void {
 
 const UUID_ZERO = '00000000-0000-0000-0000-000000000000';
 
+type StructReader = (b: Uint8Array, dv: DataView, base: number) => Record<string, FieldValue>;
+
+const readers = new WeakMap<StructLayout, StructReader>();
+
 /**
  * Read every known field of `layout` at `base`. Zero UUIDs and empty strings are omitted (absent
  * data is never faked, DESIGN.md §4); numbers are kept even when zero.
+ *
+ * Speed: a reader specialised to the layout is compiled once from the same field table (object
+ * literals with a fixed shape are several times faster than keyed stores into a growing object,
+ * which V8 turns into a dictionary past a few dozen fields). Where code generation is disallowed
+ * (e.g. a strict Content-Security-Policy, --disallow-code-generation-from-strings) the table is
+ * interpreted instead, with identical results.
  */
 export function readStruct(layout: StructLayout, b: Uint8Array, dv: DataView, base: number): Record<string, FieldValue> {
+  let r = readers.get(layout);
+  if (!r) {
+    r = compileReader(layout) ?? ((bb, dd, o) => interpretStruct(layout, bb, dd, o));
+    readers.set(layout, r);
+  }
+  return r(b, dv, base);
+}
+
+const uuidCache = new Bytes16Cache(formatUuid);
+function uuidOrUndefined(b: Uint8Array, off: number, dv?: DataView): string | undefined {
+  for (let i = 0; i < 16; i++) if (b[off + i] !== 0) return dv ? uuidCache.get(b, dv, off) : formatUuid(b, off);
+  return undefined;
+}
+
+function stringOrUndefined(b: Uint8Array, off: number, max: number): string | undefined {
+  return b[off] === 0 ? undefined : readCString(b, off, max);
+}
+
+/** A nested struct's bytes; all-zero (nothing reported) is absent. */
+function rawOrUndefined(b: Uint8Array, off: number, size: number): Uint8Array | undefined {
+  for (let i = 0; i < size; i++) if (b[off + i] !== 0) return b.slice(off, off + size);
+  return undefined;
+}
+
+function readBitmap(b: Uint8Array, dv: DataView, o: number): ActivityBitmap {
+  let bits = '';
+  for (let i = 15; i >= 0; i--) bits += HEX[b[o + 8 + i]];
+  return { start: readU64Number(dv, o), bits };
+}
+
+function compileReader(layout: StructLayout): StructReader | undefined {
+  const always: string[] = [];
+  const optional: string[] = [];
+  for (const op of opsFor(layout)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(op.key)) return undefined; // names come from our tables; be strict anyway
+    const o = `base + ${op.offset}`;
+    switch (op.kind) {
+      case Kind.U8:
+        always.push(`${op.key}: b[${o}]`);
+        break;
+      case Kind.U16:
+        always.push(`${op.key}: dv.getUint16(${o}, true)`);
+        break;
+      case Kind.U32:
+        always.push(`${op.key}: dv.getUint32(${o}, true)`);
+        break;
+      case Kind.I32:
+        always.push(`${op.key}: dv.getInt32(${o}, true)`);
+        break;
+      case Kind.U64:
+        always.push(`${op.key}: u64(dv, ${o})`);
+        break;
+      case Kind.U64_STRING:
+        always.push(`${op.key}: dv.getBigUint64(${o}, true).toString()`);
+        break;
+      case Kind.BOOL:
+        always.push(`${op.key}: b[${o}] !== 0`);
+        break;
+      case Kind.BITMAP:
+        always.push(`${op.key}: bitmap(b, dv, ${o})`);
+        break;
+      case Kind.RAW:
+        optional.push(`v = raw(b, ${o}, ${op.size}); if (v !== undefined) out.${op.key} = v;`);
+        break;
+      case Kind.CHARS:
+        optional.push(`v = str(b, ${o}, ${op.size}); if (v !== undefined) out.${op.key} = v;`);
+        break;
+      case Kind.UUID:
+        optional.push(`v = uuid(b, ${o}, dv); if (v !== undefined) out.${op.key} = v;`);
+        break;
+      case Kind.SOCKADDR:
+        optional.push(`v = sa(b, dv, ${o}); if (v !== undefined) out.${op.key} = v;`);
+        break;
+    }
+  }
+  const body = `return function read(b, dv, base) { const out = { ${always.join(', ')} }; let v; ${optional.join(' ')} return out; };`;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const factory = new Function('u64', 'bitmap', 'str', 'uuid', 'sa', 'raw', body) as (...a: unknown[]) => StructReader;
+    return factory(readU64Number, readBitmap, stringOrUndefined, uuidOrUndefined, decodeSockaddr, rawOrUndefined);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The table interpreter (reference behaviour; also the fallback without code generation). */
+export function interpretStruct(layout: StructLayout, b: Uint8Array, dv: DataView, base: number): Record<string, FieldValue> {
   const out: Record<string, FieldValue> = {};
   for (const op of opsFor(layout)) {
     const o = base + op.offset;
@@ -184,10 +293,12 @@ export function readStruct(layout: StructLayout, b: Uint8Array, dv: DataView, ba
         if (ep) out[op.key] = ep;
         break;
       }
-      case Kind.BITMAP: {
-        let bits = '';
-        for (let i = 15; i >= 0; i--) bits += HEX[b[o + 8 + i]];
-        out[op.key] = { start: readU64Number(dv, o), bits };
+      case Kind.BITMAP:
+        out[op.key] = readBitmap(b, dv, o);
+        break;
+      case Kind.RAW: {
+        const r = rawOrUndefined(b, o, op.size);
+        if (r) out[op.key] = r;
         break;
       }
     }
@@ -226,11 +337,14 @@ export function writeStruct(layout: StructLayout, b: Uint8Array, dv: DataView, b
         b[o] = v ? 1 : 0;
         break;
       case Kind.CHARS: {
-        // Keep room for the terminating NUL the kernel always writes.
-        const bytes = utf8enc.encode(v as string).subarray(0, op.size - 1);
+        // A string may fill the whole field without a NUL (ifnet description, BEHAVIOUR.md §5.7).
+        const bytes = utf8enc.encode(v as string).subarray(0, op.size);
         b.set(bytes, o);
         break;
       }
+      case Kind.RAW:
+        b.set((v as Uint8Array).subarray(0, op.size), o);
+        break;
       case Kind.UUID:
         parseUuid(v as string, b, o);
         break;

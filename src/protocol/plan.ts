@@ -9,6 +9,8 @@ export interface MsgLayout {
   size: number;
   layout: StructLayout;
   off(field: string): number | undefined;
+  /** Offsets of the top-level fields by name (plain object: fast named loads on hot paths). */
+  f: Readonly<Record<string, number | undefined>>;
 }
 
 export interface CodecPlan {
@@ -37,7 +39,11 @@ export interface CodecPlan {
 function msg(d: Dialect, name: string): MsgLayout | undefined {
   const layout = d.structs.get(name);
   if (!layout) return undefined;
-  return { size: layout.size, layout, off: (f) => layout.byName.get(f)?.offset };
+  const f: Record<string, number | undefined> = {};
+  for (const name of ['srcref', 'provider', 'event_flags', 'counts', 'error', 'filter', 'events', 'target_pid', 'target_uuid']) {
+    f[name] = layout.byName.get(name)?.offset;
+  }
+  return { size: layout.size, layout, off: (n) => layout.byName.get(n)?.offset, f };
 }
 
 const plans = new WeakMap<Dialect, CodecPlan>();

@@ -3,6 +3,7 @@
  * Darwin), port and address in network order (LAYOUTS.md "Reading the JSON"; BEHAVIOUR.md §7).
  */
 import { AF_INET, AF_INET6 } from './constants.js';
+import { Bytes16Cache } from './intern.js';
 
 export interface Endpoint {
   /** 4 or 6 (the IP version, not the Darwin AF_ number). */
@@ -53,6 +54,8 @@ export function formatIPv6(b: Uint8Array, off: number): string {
   return `${head}::${tail}`;
 }
 
+const ipv6Cache = new Bytes16Cache(formatIPv6);
+
 /** Decode a sockaddr union at `off`; undefined for family 0 (no address: e.g. a fresh TCP socket). */
 export function decodeSockaddr(b: Uint8Array, dv: DataView, off: number): Endpoint | undefined {
   const family = b[off + 1];
@@ -60,7 +63,7 @@ export function decodeSockaddr(b: Uint8Array, dv: DataView, off: number): Endpoi
     return { family: 4, address: formatIPv4(b, off + 4), port: dv.getUint16(off + 2, false) };
   }
   if (family === AF_INET6) {
-    const ep: Endpoint = { family: 6, address: formatIPv6(b, off + 8), port: dv.getUint16(off + 2, false) };
+    const ep: Endpoint = { family: 6, address: ipv6Cache.get(b, dv, off + 8), port: dv.getUint16(off + 2, false) };
     const flow = dv.getUint32(off + 4, false);
     const scope = dv.getUint32(off + 24, true);
     if (scope !== 0) ep.scopeId = scope;
