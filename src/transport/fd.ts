@@ -1,0 +1,215 @@
+/**
+ * A Transport over any connected datagram socket fd: the Darwin kernel-control socket, or one end
+ * of an AF_UNIX socketpair (tests, the simulator's fd server). Same code path for both
+ * (DESIGN.md §7), so what the tests exercise on Linux is what runs on a Mac.
+ *
+ * Reading never blocks and never spins: a libuv poll handle (koffi.node.poll) tells us when the fd
+ * is readable; we then drain with non-blocking recvmsg until EAGAIN (bounded per wake-up so a
+ * flood cannot starve the event loop — level-triggered polling brings us back).
+ */
+import { NtstatError } from '../errors.js';
+import type { Transport, TransportHandlers } from './transport.js';
+import { DARWIN_ERRNO, errnoName, loadLibc, toDarwinErrno, type Libc, type Poller } from './libc.js';
+
+/**
+ * BEHAVIOUR.md §4: kernel records reach 4096 (aggregated), ~2.9 KB (sysinfo), 24+2048 (ERROR) and up
+ * to 65532 (extended updates with NECP TLVs): a 64 KiB buffer never truncates a real record.
+ */
+export const DEFAULT_RECEIVE_CAPACITY = 65536;
+
+/** Records delivered per poll wake-up before yielding to the event loop. */
+const MAX_RECORDS_PER_WAKEUP = 256;
+
+export interface DatagramFdTransportOptions {
+  /** libc binding table; default: the koffi one (loaded now, lazily). */
+  libc?: Libc;
+  /** Transport.kind; default 'fd'. */
+  kind?: string;
+  /** recvmsg buffer size; records larger than this arrive truncated. Default 64 KiB. */
+  receiveCapacity?: number;
+}
+
+/** Set O_NONBLOCK and FD_CLOEXEC, each only if not already set. Throws ERR_NTSTAT_TRANSPORT. */
+export function makeNonBlockingCloexec(libc: Libc, fd: number): void {
+  const c = libc.os;
+  const fdFlags = libc.fcntl(fd, c.F_GETFD);
+  if (fdFlags < 0) throw errnoError(libc, 'fcntl(F_GETFD)', libc.errno());
+  if ((fdFlags & c.FD_CLOEXEC) === 0 && libc.fcntl(fd, c.F_SETFD, fdFlags | c.FD_CLOEXEC) < 0) {
+    throw errnoError(libc, 'fcntl(F_SETFD, FD_CLOEXEC)', libc.errno());
+  }
+  const flFlags = libc.fcntl(fd, c.F_GETFL);
+  if (flFlags < 0) throw errnoError(libc, 'fcntl(F_GETFL)', libc.errno());
+  if ((flFlags & c.O_NONBLOCK) === 0 && libc.fcntl(fd, c.F_SETFL, flFlags | c.O_NONBLOCK) < 0) {
+    throw errnoError(libc, 'fcntl(F_SETFL, O_NONBLOCK)', libc.errno());
+  }
+}
+
+/** ERR_NTSTAT_TRANSPORT naming the call and the errno; `errno` is the Darwin number. */
+export function errnoError(libc: Libc, what: string, errno: number, hint = ''): NtstatError {
+  const name = errnoName(libc.os, errno);
+  return new NtstatError('ERR_NTSTAT_TRANSPORT', `${what} failed: ${name}${hint ? ` (${hint})` : ''}`, {
+    errno: toDarwinErrno(libc.os, errno),
+  });
+}
+
+export class DatagramFdTransport implements Transport {
+  readonly kind: string;
+  readonly fd: number;
+  readonly libc: Libc;
+  private readonly capacity: number;
+  private handlers: TransportHandlers | undefined;
+  private poller: Poller | undefined;
+  private paused = false;
+  private closed = false;
+
+  /** Takes ownership of `fd` (an open, connected datagram socket): close() closes it. */
+  constructor(fd: number, options: DatagramFdTransportOptions = {}) {
+    this.libc = options.libc ?? loadLibc();
+    this.fd = fd;
+    this.kind = options.kind ?? 'fd';
+    this.capacity = options.receiveCapacity ?? DEFAULT_RECEIVE_CAPACITY;
+    makeNonBlockingCloexec(this.libc, fd);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  start(handlers: TransportHandlers): void {
+    if (this.closed) throw new NtstatError('ERR_NTSTAT_CLOSED', `${this.kind} transport is closed`);
+    if (this.handlers) throw new NtstatError('ERR_NTSTAT_USAGE', `${this.kind} transport already started`);
+    this.handlers = handlers;
+    this.poller = this.libc.poll(this.fd);
+    if (!this.paused) this.poller.start(this.onEvent);
+  }
+
+  /**
+   * Send one datagram; false (nothing sent) when the socket's queue is full (EAGAIN/ENOBUFS).
+   * Other failures throw ERR_NTSTAT_TRANSPORT with the Darwin errno.
+   */
+  trySend(datagram: Uint8Array): boolean {
+    if (this.closed) throw new NtstatError('ERR_NTSTAT_CLOSED', `${this.kind} transport is closed`);
+    const { libc } = this;
+    const e = libc.os.errno;
+    for (;;) {
+      const n = libc.send(this.fd, datagram, libc.os.MSG_DONTWAIT);
+      if (n === datagram.length) return true;
+      if (n >= 0) {
+        // Cannot happen on SOCK_DGRAM (atomic); say so rather than pretend it was sent.
+        throw new NtstatError('ERR_NTSTAT_TRANSPORT', `send() wrote ${n} of ${datagram.length} bytes`);
+      }
+      const errno = libc.errno();
+      if (errno === e.EINTR) continue;
+      if (errno === e.EAGAIN || errno === e.ENOBUFS) return false;
+      const hint =
+        errno === e.EMSGSIZE ? 'datagram larger than the socket send buffer (2048 on the kernel control, BEHAVIOUR.md §1)' : '';
+      throw errnoError(libc, 'send()', errno, hint);
+    }
+  }
+
+  /**
+   * Transport.send: one request. A full queue is an error here, reported like the kernel's own
+   * ENOBUFS (BEHAVIOUR.md §2.1: "if even the ERROR cannot be queued, send() fails with ENOBUFS").
+   */
+  send(datagram: Uint8Array): void {
+    if (!this.trySend(datagram)) {
+      throw new NtstatError(
+        'ERR_NTSTAT_TRANSPORT',
+        'send() failed: ENOBUFS (kernel queue full: EAGAIN on a non-blocking socket; drain and retry)',
+        { errno: DARWIN_ERRNO.ENOBUFS },
+      );
+    }
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.poller?.stop();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.closed && this.poller) this.poller.start(this.onEvent);
+  }
+
+  /** SO_RCVBUF: ask for `bytes`, return what the kernel granted (Linux reports double). */
+  setReceiveBufferSize(bytes: number): number | undefined {
+    const { libc } = this;
+    const v = new Uint8Array(4);
+    new DataView(v.buffer).setInt32(0, bytes, true);
+    if (libc.setsockopt(this.fd, libc.os.SOL_SOCKET, libc.os.SO_RCVBUF, v) < 0) {
+      throw errnoError(libc, `setsockopt(SO_RCVBUF, ${bytes})`, libc.errno());
+    }
+    return this.getReceiveBufferSize();
+  }
+
+  /** Current SO_RCVBUF, or undefined if the kernel will not say. */
+  getReceiveBufferSize(): number | undefined {
+    return getIntSockopt(this.libc, this.fd, this.libc.os.SO_RCVBUF);
+  }
+
+  close(): void {
+    this.finish(undefined);
+  }
+
+  private finish(error: NtstatError | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Stop watching before closing: a closed (and possibly reused) fd must never be polled.
+    this.poller?.close();
+    this.poller = undefined;
+    this.libc.close(this.fd);
+    const h = this.handlers;
+    this.handlers = undefined;
+    h?.onClose(error);
+  }
+
+  private readonly onEvent = (status: number, disconnect: boolean): void => {
+    if (this.closed) return;
+    if (status < 0) {
+      // libuv status is a negated host errno.
+      this.finish(errnoError(this.libc, 'poll', -status));
+      return;
+    }
+    const drained = this.drain();
+    // Read side shut (EPOLLRDHUP / EV_EOF) and nothing left to read: the peer is gone.
+    if (drained && disconnect) this.finish(undefined);
+  };
+
+  /** Read until EAGAIN (true), or until paused/closed/the per-wake-up budget (false). */
+  private drain(): boolean {
+    const { libc } = this;
+    const e = libc.os.errno;
+    for (let i = 0; i < MAX_RECORDS_PER_WAKEUP; i++) {
+      if (this.closed || this.paused || !this.handlers) return false;
+      const r = libc.recvmsg(this.fd, this.capacity, libc.os.MSG_DONTWAIT);
+      if (r === null) {
+        const errno = libc.errno();
+        if (errno === e.EAGAIN) return true;
+        if (errno === e.EINTR) continue;
+        // A Darwin AF_UNIX peer closing leaves ECONNRESET (uipc_usrreq.c unp_drop).
+        this.finish(errnoError(libc, 'recvmsg()', errno, errno === e.ECONNRESET ? 'peer closed' : ''));
+        return false;
+      }
+      const truncated = (r.flags & libc.os.MSG_TRUNC) !== 0;
+      if (r.data.length === 0 && !truncated) {
+        // Zero-length record = end of stream: what recv() returns once the socket can receive no
+        // more, and the marker FdEndpoint.close() sends. The kernel control never queues an empty
+        // record (every message has a 16-byte header, BEHAVIOUR.md App. A.1).
+        this.finish(undefined);
+        return false;
+      }
+      this.handlers.onDatagram(r.data, truncated);
+    }
+    return false;
+  }
+}
+
+/** getsockopt(SOL_SOCKET, name) as an int, or undefined on failure. */
+export function getIntSockopt(libc: Libc, fd: number, name: number): number | undefined {
+  const v = new Uint8Array(4);
+  const len = new Uint32Array([4]);
+  if (libc.getsockopt(fd, libc.os.SOL_SOCKET, name, v, len) < 0) return undefined;
+  return new DataView(v.buffer).getInt32(0, true);
+}
