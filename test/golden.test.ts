@@ -496,39 +496,34 @@ if (!H.facts) {
   });
 
   // -------------------------------------------------------------------------------------------
-  // Known gaps: data the decoder drops, so encode(decode(bytes)) != bytes. Run as `todo`.
-  describe('fidelity gaps (todo: see reasons)', () => {
-    test(
-      'ifnet descriptor link_status survives decode+encode',
-      { todo: 'fields.ts opFor() skips struct-typed fields: nstat_ifnet_descriptor.link_status (84 B, 10.11+) is dropped on decode and re-encoded as zeros' },
-      () => {
-        const v = V('10002.1.13');
+  // Fidelity: data the kernel sends that must survive decode+encode (were gaps before 0c2694b).
+  describe('fidelity', () => {
+    test('ifnet descriptor link_status (84 B, 10.11+) is kept as its bytes and re-encoded', () => {
+      for (const v of F.versions.filter((x) => H.structOf(x, 'nstat_ifnet_desc_link_status'))) {
         const d = dialectOf(v);
-        const image = H.buildStruct(v, 'nstat_ifnet_descriptor', {
-          threshold: 0x100000n,
-          ifindex: 4,
-          type: 6,
-          name: 'en0',
-          link_status: { link_status_type: 2, u: { wifi: { valid_bitmask: 1, link_quality_metric: 90 } } },
-        });
-        const bytes = H.buildMessage(v, 'nstat_msg_src_description', { context: 0n, type: 10003 }, { srcref: 1n, provider: 6 }, image);
+        const ls: H.Values = { link_status_type: H.constant(v, 'NSTAT_IFNET_DESC_LINK_STATUS_TYPE_WIFI'), u: { wifi: { valid_bitmask: 1, link_quality_metric: 90 } } };
+        const image = H.buildStruct(v, 'nstat_ifnet_descriptor', { threshold: 0x100000n, ifindex: 4, type: 6, name: 'en0', link_status: ls });
+        const ifnet = H.constant(v, 'NSTAT_PROVIDER_IFNET');
+        const bytes = H.buildMessage(v, 'nstat_msg_src_description', { context: 0n, type: 10003 }, { srcref: 1n, provider: ifnet }, image);
         const [m] = decodeDatagram(bytes, d);
-        assert.deepEqual(encodeMessage(d, m), bytes);
-      },
-    );
-    test(
-      'ifnet description of 128 bytes without NUL survives decode+encode (BEHAVIOUR.md §5.7 "may lack a NUL")',
-      { todo: 'fields.ts writeStruct() truncates every char[N] to N-1 bytes; ifnet description is copied verbatim by the kernel and may fill all 128 bytes' },
-      () => {
-        const v = V('10002.1.13');
+        assert.ok(m.kind === 'srcDesc');
+        const at = H.mustField(v, 'nstat_ifnet_descriptor', 'link_status');
+        assert.deepEqual(m.descriptor?.linkStatus, image.slice(at.offset, at.offset + at.size), `xnu-${v.xnu}`);
+        assert.deepEqual(encodeMessage(d, m), bytes, `xnu-${v.xnu}`);
+      }
+    });
+
+    test('ifnet description of 128 bytes without NUL survives decode+encode (BEHAVIOUR.md §5.7 "may lack a NUL")', () => {
+      for (const v of F.versions.filter((x) => H.structOf(x, 'nstat_ifnet_descriptor'))) {
         const d = dialectOf(v);
         const desc = 'D'.repeat(128);
         const image = H.buildStruct(v, 'nstat_ifnet_descriptor', { threshold: 0x100000n, ifindex: 4, name: 'en0', description: desc });
-        const bytes = H.buildMessage(v, 'nstat_msg_src_description', { context: 0n, type: 10003 }, { srcref: 1n, provider: 6 }, image);
+        const ifnet = H.constant(v, 'NSTAT_PROVIDER_IFNET');
+        const bytes = H.buildMessage(v, 'nstat_msg_src_description', { context: 0n, type: 10003 }, { srcref: 1, provider: ifnet }, image);
         const [m] = decodeDatagram(bytes, d);
-        assert.equal(m.kind === 'srcDesc' && m.descriptor?.description, desc, 'decode keeps all 128 bytes');
-        assert.deepEqual(encodeMessage(d, m), bytes);
-      },
-    );
+        assert.equal(m.kind === 'srcDesc' && m.descriptor?.description, desc, `xnu-${v.xnu}: decode keeps all 128 bytes`);
+        assert.deepEqual(encodeMessage(d, m), bytes, `xnu-${v.xnu}`);
+      }
+    });
   });
 }

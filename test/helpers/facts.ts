@@ -708,6 +708,14 @@ export function sampleStruct(v: JVersion, structName: string, seed: number): Sam
       const hi = 0x0123456789abcdefn;
       values[f.name] = { start: BigInt(start), bitmap: [lo, hi] };
       expected[key] = { start, bits: hi.toString(16).padStart(16, '0') + lo.toString(16).padStart(16, '0') };
+    } else if (f.type === 'nstat_ifnet_desc_link_status') {
+      // Kept by the API as the nested struct's raw bytes (absent when all zero). Alternate wifi/cellular.
+      const wifi = k % 2 === 0 && hasConstant(v, 'NSTAT_IFNET_DESC_LINK_STATUS_TYPE_WIFI');
+      const ls: Values = wifi
+        ? { link_status_type: constant(v, 'NSTAT_IFNET_DESC_LINK_STATUS_TYPE_WIFI'), u: { wifi: { valid_bitmask: 0x3, link_quality_metric: 90 + k, ul_effective_bandwidth: 0x01020304 } } }
+        : { link_status_type: constant(v, 'NSTAT_IFNET_DESC_LINK_STATUS_TYPE_CELLULAR'), u: { cellular: { valid_bitmask: 0x1, link_quality_metric: 50 + k, ul_max_bandwidth: 0x0a0b0c0d } } };
+      values[f.name] = ls;
+      expected[key] = buildStruct(v, f.type, ls);
     } else {
       untouched.push(f.name);
     }
@@ -732,11 +740,6 @@ export const SRCREF4 = 0x89abcdefn;
 export const SRCREF8 = 0xfedcba9876543210n; // above 2^53: must survive as bigint
 export const EVENT = 0x8000000000000c00n;
 
-// Kernel fact (xnu bsd/net/ntstat.c, nstat_sysinfo_send_data_internal, every tag 2782→11417):
-// counts.nstat_sysinfo_len = offsetof(nstat_sysinfo_counts, nstat_sysinfo_keyvals) + n·sizeof(keyval).
-export const SYSINFO_LEN_TODO =
-  'encode.ts writes nstat_sysinfo_len = n·sizeof(keyval); the kernel writes 8 + n·sizeof(keyval) ' +
-  '(offsetof(nstat_sysinfo_counts, nstat_sysinfo_keyvals) + ..., xnu ntstat.c nstat_sysinfo_send_data_internal)';
 
 function u8(...xs: number[]): Uint8Array {
   return new Uint8Array(xs);
@@ -882,11 +885,12 @@ export function goldenCases(v: JVersion): Case[] {
         v,
         'nstat_msg_sysinfo_counts',
         { context: 0n, type: T('SYSINFO_COUNTS') },
+        // Kernel fact (xnu bsd/net/ntstat.c nstat_sysinfo_send_data_internal, every tag 2782→11417):
+        // nstat_sysinfo_len = offsetof(nstat_sysinfo_counts, nstat_sysinfo_keyvals) + n·sizeof(keyval).
         { srcref: 0x3a5, counts: { nstat_sysinfo_len: keyvalsOff + entries.length * kv.size } },
         kvBytes,
       ),
       expected: { kind: 'sysinfoCounts', context: 0n, flags: 0, srcref: 0x3a5n, keyvals: expectedKv },
-      encodeTodo: SYSINFO_LEN_TODO,
     });
   }
 
