@@ -224,17 +224,12 @@ if (!H.facts) {
     }
   });
 
-  test(
-    'a bare macOS major selects that major, not the previous one (LAYOUTS.md: "major mapping certain")',
-    {
-      todo:
-        "dialect.ts newestNotLater(): macOS '11' / '11.0' select xnu-6153 (10.15, d4570: TCP 304 B) and '12' / '12.0' select " +
-        'xnu-7195 (11.x), because the first tags of those majors are 11.0.1 and 12.0.1; Apple-silicon Macs shipped with macOS 11.0',
-    },
-    () => {
-      assert.equal(dialectFor('11.0').family, 'd7195');
-      assert.equal(dialectFor('11').family, 'd7195');
-      assert.equal(dialectFor('12.0').family, 'd8019');
-    },
-  );
+  test('a bare macOS major selects that major, not the previous one (LAYOUTS.md: "major mapping certain")', () => {
+    // The first tags of macOS 11 and 12 are 11.0.1 and 12.0.1; Apple-silicon Macs shipped with 11.0.
+    assert.equal(dialectFor('11.0').family, 'd7195');
+    assert.equal(dialectFor('11').family, 'd7195');
+    assert.equal(dialectFor('12.0').family, 'd8019');
+    assert.equal(dialectFor('12').family, 'd8019');
+    assert.equal(dialectFor('darwin:20.0.0').family, 'd7195');
+  });
 }
