@@ -92,7 +92,10 @@ function structArb(v: H.JVersion, structName: string): fc.Arbitrary<Obj> {
     else if (f.type === 'uuid' || f.type === 'u8[16]') model[key] = uuidArb;
     else if (f.type === 'sockaddr_union') model[key] = endpointArb;
     else if (f.type === 'activity_bitmap') model[key] = fc.record({ start: fc.maxSafeNat(), bits: fc.uint8Array({ minLength: 16, maxLength: 16 }).map(hex) });
-    // other struct-typed fields (ifnet link_status) have no API value: left zero
+    else if (f.type === 'nstat_ifnet_desc_link_status') {
+      // Kept as the nested struct's bytes; all-zero means "nothing reported" and is absent.
+      model[key] = fc.option(fc.uint8Array({ minLength: f.size, maxLength: f.size }).filter((b) => b.some((x) => x !== 0)), { nil: undefined });
+    }
   }
   return fc.record(model).map(strip);
 }
