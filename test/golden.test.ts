@@ -513,6 +513,30 @@ if (!H.facts) {
       }
     });
 
+    test(
+      'route descriptor sockaddrs that are not a full AF_INET/AF_INET6 survive decode+encode',
+      {
+        todo:
+          'sockaddr.ts decodeSockaddr() drops any family other than 2/30 and ignores sa_len; the JSON gives the route ' +
+          'unions a generic `sa` member (dst.sa/mask.sa/gateway.sa), i.e. e.g. an AF_LINK (18) gateway or a short ' +
+          'netmask (sa_len < 16) are re-encoded as zeros / as a 16-byte sockaddr_in',
+      },
+      () => {
+        const v = V('10002.1.13');
+        const d = dialectOf(v);
+        assert.ok(H.fieldOf(H.mustStruct(v, 'nstat_route_descriptor'), 'gateway')!.members!.some((m) => m.name === 'gateway.sa'));
+        for (const [what, values] of [
+          ['AF_LINK gateway', { gateway: { sa: 'raw', bytes: [20, 18, 4, 0, 6, 3, 6, 0, 0x65, 0x6e, 0x30, 1, 2, 3, 4, 5, 6] } }],
+          ['short netmask', { mask: { sa: 'raw', bytes: [5, 2, 0, 0, 255, 255, 255] } }],
+        ] as const) {
+          const image = H.buildStruct(v, 'nstat_route_descriptor', { ifindex: 4, dst: { sa: 'in', addr: [192, 168, 1, 0], port: 0 }, ...values });
+          const bytes = H.buildMessage(v, 'nstat_msg_src_description', { context: 0n, type: 10003 }, { srcref: 1n, provider: 1 }, image);
+          const [m] = decodeDatagram(bytes, d);
+          assert.deepEqual(encodeMessage(d, m), bytes, what);
+        }
+      },
+    );
+
     test('ifnet description of 128 bytes without NUL survives decode+encode (BEHAVIOUR.md §5.7 "may lack a NUL")', () => {
       for (const v of F.versions.filter((x) => H.structOf(x, 'nstat_ifnet_descriptor'))) {
         const d = dialectOf(v);
