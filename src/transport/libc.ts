@@ -200,6 +200,7 @@ interface KoffiLike {
   alloc(type: string, length: number): unknown;
   encode(ref: unknown, offset: number, type: string, value: unknown): void;
   decode(ref: unknown, offset: number, type: string, length?: number): unknown;
+  free(ref: unknown): void;
   node: {
     poll(fd: number, opts: object, cb: (...args: unknown[]) => void): {
       start(opts: object, cb: (...args: unknown[]) => void): void;
@@ -299,6 +300,7 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
   let msg: unknown;
   const ensureScratch = (need: number) => {
     if (need <= capacity) return;
+    if (capacity > 0) for (const p of [data, iov, msg]) koffi.free(p);
     capacity = Math.max(need, 65536);
     data = koffi.alloc('uint8_t', capacity);
     iov = koffi.alloc('uint8_t', 16);
