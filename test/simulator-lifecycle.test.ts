@@ -420,6 +420,113 @@ describe('§2.4 / §6 filters and extensions', () => {
   });
 });
 
+describe('§2.4 / §6 generic-provider filters, UDP medium fallback, extension framing', () => {
+  const B13 = { dialect: '8792.41.9', kernel: '8792.81.2' };
+
+  test('§2.4 SUPPRESS_BORING_POLL: a CONN source already reported is skipped by GET_UPDATE(ALL) until an event [B13, root]', () => {
+    const p = Probe.for(B13.dialect, { kernelVersion: B13.kernel, root: true });
+    p.addAll('conn', { filter: constantBig(p.d, 'NSTAT_FILTER_SUPPRESS_BORING_POLL')! });
+    const c = p.w.openConn(p.proc('Safari'), p.iface(4), 8);
+    p.msgs();
+    const count = () => {
+      p.poll('getUpdate', 'all');
+      return p.msgs().filter((m) => m.kind === 'srcUpdate').length;
+    };
+    assert.equal(count(), 1);
+    assert.equal(count(), 0, 'boring: unchanged since reported');
+    p.w.connAssignFlow(c, '11111111-2222-4333-8444-555555555555');
+    assert.equal(count(), 1, 'the event cleared nts_reported');
+  });
+
+  test('§2.4 SUPPRESS_BORING_CLOSE: no CLOSING update for an already-reported CONN source; SRC_REMOVED says CLOSED_AFTER_FILTER [B13, root]', () => {
+    const p = Probe.for(B13.dialect, { kernelVersion: B13.kernel, root: true });
+    p.addAll('conn', { filter: constantBig(p.d, 'NSTAT_FILTER_SUPPRESS_BORING_CLOSE')! | constantBig(p.d, 'NSTAT_FILTER_SUPPRESS_SRC_ADDED')! });
+    const c = p.w.openConn(p.proc('Safari'), p.iface(4), 8);
+    p.poll('getUpdate', 'all');
+    p.msgs();
+    p.w.closeGeneric(c);
+    const ms = p.msgs();
+    assert.deepEqual(kinds(ms), ['srcRemoved']);
+    assert.equal(ms[0].flags, HeaderFlag.CLOSED_AFTER_FILTER);
+  });
+
+  test('§2.4 INITIAL_PROPERTIES: a new CONN object whose open-time interface does not match is never added [B13, root]', () => {
+    const p = Probe.for(B13.dialect, { kernelVersion: B13.kernel, root: true });
+    const wired = constantBig(p.d, 'NSTAT_FILTER_ACCEPT_WIRED')!;
+    p.addAll('conn', { filter: constantBig(p.d, 'NSTAT_FILTER_INITIAL_PROPERTIES')! | wired });
+    p.msgs();
+    p.w.openConn(p.proc('Safari'), p.iface(4), 0x8); // opened on Wi-Fi
+    assert.deepEqual(p.msgs(), []);
+    p.w.openConn(p.proc('Mail'), p.iface(7), 0x10); // opened on wired
+    assert.deepEqual(kinds(p.msgs()), ['srcAdded']);
+  });
+
+  for (const pt of [{ label: '11', dialect: 'd3247' }, { label: '13', dialect: 'd4570' }]) {
+    test(`§2.4 UDP medium fallback (12+): a socket now on cellular still passes ACCEPT_WIFI if it counted Wi-Fi bytes [${pt.label}]`, () => {
+      const p = Probe.for(pt.dialect);
+      const s = p.udp({ connectTo: '203.0.113.53', ifindex: 4 });
+      p.w.transfer(s, 300, 100);
+      s.outIf = p.iface(15);
+      p.addAll('udp', { filter: constantBig(p.d, 'NSTAT_FILTER_ACCEPT_WIFI')! });
+      p.msgs();
+      p.poll('getSrcDesc', 'all');
+      const n = p.msgs().filter((m) => m.kind === 'srcDesc').length;
+      assert.equal(n, pt.label === '11' ? 0 : 1);
+    });
+  }
+
+  test('§6 BLUETOOTH_COUNTS (B15): a 32-byte item for kernel TCP, a type-0 filler for UDP (copy fails without a tcpcb) [B15, root]', () => {
+    const p = Probe.for('11215.61.5', { root: true });
+    const bt = p.w.addInterface({ ifindex: 20, name: 'en8', kind: 'companionBt', v4: '169.254.1.2' });
+    const shift = BigInt(Number(p.d.constants['NSTAT_FILTER_ALLOWED_EXTENSIONS_SHIFT']));
+    const t = p.tcp({ ifindex: 20 });
+    p.w.transfer(t, 4000, 500);
+    const u = p.udp({ connectTo: '169.254.1.1', ifindex: 20 });
+    p.w.transfer(u, 700, 300);
+    void bt;
+    for (const prov of ['tcp', 'udp'] as const) p.addAll(prov, { filter: 1n << (shift + 6n) });
+    const refs = p.msgs().filter((m) => m.kind === 'srcAdded').map(refOf);
+    const updates = refs.map((r) => {
+      p.poll('getUpdate', r);
+      return p.msgs()[0];
+    });
+    const tcpU = updates.find((m) => m.kind === 'srcUpdate' && m.provider === p.pid('tcp'))!;
+    const udpU = updates.find((m) => m.kind === 'srcUpdate' && m.provider === p.pid('udp'))!;
+    assert.ok(tcpU.kind === 'srcUpdate' && udpU.kind === 'srcUpdate');
+    assert.deepEqual(tcpU.extensions?.map((i) => [i.type, i.length]), [[6, 32]]);
+    const dv = new DataView(tcpU.extensions![0].data.buffer, tcpU.extensions![0].data.byteOffset);
+    assert.equal(dv.getBigUint64(8, true), 4000n, 'rx bytes');
+    assert.deepEqual(udpU.extensions?.map((i) => [i.type, i.length]), [[0, 32]], 'type-0 filler covering the reserved space');
+  });
+
+  test('§6 item lengths: exact in a single update, padded to 8 in an aggregated one; data always 8-aligned [B13, root, NECP_TLV]', () => {
+    const p = Probe.for(B13.dialect, { kernelVersion: B13.kernel, root: true });
+    const shift = BigInt(Number(p.d.constants['NSTAT_FILTER_ALLOWED_EXTENSIONS_SHIFT']));
+    p.addAll('tcpUserland', { filter: 1n << (shift + 2n) });
+    const tlv = Uint8Array.from({ length: 13 }, (_, i) => i + 1);
+    const f = p.w.openUserland('tcpUserland', p.proc('Safari'), endpoint('203.0.113.8', 443), p.iface(4), 10, { necpTlv: tlv });
+    p.w.transfer(f, 10, 10);
+    const ref = refOf(p.msgs().find((m) => m.kind === 'srcAdded')!);
+    p.poll('getUpdate', ref);
+    const [single] = p.msgs();
+    assert.ok(single.kind === 'srcUpdate' && single.extended);
+    assert.equal(single.extensions?.[0].length, 13);
+    assert.deepEqual(single.extensions?.[0].data, tlv);
+    p.poll('getUpdate', 'all');
+    const [agg] = p.msgs();
+    assert.ok(agg.kind === 'srcUpdate' && agg.extended && agg.context === 0n);
+    assert.equal(agg.extensions?.[0].length, 16);
+    // Without extension data the same source gets a plain SRC_UPDATE.
+    const q = Probe.for(B13.dialect, { kernelVersion: B13.kernel, root: true });
+    q.addAll('tcpUserland', { filter: 1n << (shift + 2n) });
+    q.msgs();
+    q.w.openUserland('tcpUserland', q.proc('Safari'), endpoint('203.0.113.9', 443), q.iface(4), 10);
+    q.poll('getUpdate', refOf(q.msgs()[0]));
+    const [plain] = q.msgs();
+    assert.ok(plain.kind === 'srcUpdate' && !plain.extended);
+  });
+});
+
 // -------------------------------------------------------------------- small helpers
 function buildAddAll(p: Probe, prov: 'udp' | 'tcp'): Uint8Array {
   return encodeRequest(p.d, { kind: 'addAllSrcs', context: 900n, flags: 0, provider: p.pid(prov), filter: 0n, events: 0n, targetPid: 0 });

@@ -47,6 +47,7 @@ export interface Bits {
   ifVpn: number;
   ifCellFallback: number;
   ifCompanion: number;
+  ifCompanionBt: number;
   ifConstrained: number;
   ifLocal: number;
   ifNonLocal: number;
@@ -108,6 +109,7 @@ export function bitsFor(d: Dialect): Bits {
     ifVpn: num('NSTAT_IFNET_IS_VPN'),
     ifCellFallback: num('NSTAT_IFNET_VIA_CELLFALLBACK'),
     ifCompanion: num('NSTAT_IFNET_IS_COMPANIONLINK'),
+    ifCompanionBt: num('NSTAT_IFNET_IS_COMPANIONLINK_BT'),
     ifConstrained: num('NSTAT_IFNET_IS_CONSTRAINED'),
     ifLocal: num('NSTAT_IFNET_IS_LOCAL'),
     ifNonLocal: num('NSTAT_IFNET_IS_NON_LOCAL'),

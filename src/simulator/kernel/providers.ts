@@ -120,6 +120,9 @@ export function ifnetFlags(env: ProviderEnv, ifp: NetInterface): number {
     case 'cellular':
       f |= b.ifCellular;
       break;
+    case 'companionBt':
+      f |= b.ifCompanion | b.ifCompanionBt;
+      break;
     default:
       f |= b.ifUnknown;
       break;
@@ -466,7 +469,8 @@ function kernelSocketProvider(name: 'tcp' | 'udp', id: number, layout: StructLay
           const ok =
             ((fl & (b.acceptCellular | b.acceptExpensive)) !== 0n && (c.cellRxBytes > 0 || c.cellTxBytes > 0)) ||
             ((fl & b.acceptWifi) !== 0n && (c.wifiRxBytes > 0 || c.wifiTxBytes > 0)) ||
-            ((fl & b.acceptWired) !== 0n && (c.wiredRxBytes > 0 || c.wiredTxBytes > 0));
+            ((fl & b.acceptWired) !== 0n && (c.wiredRxBytes > 0 || c.wiredTxBytes > 0)) ||
+            ((fl & b.acceptCompanionBt) !== 0n && (c.btRxBytes > 0 || c.btTxBytes > 0));
           if (!ok) return false;
         }
       }
@@ -476,8 +480,21 @@ function kernelSocketProvider(name: 'tcp' | 'udp', id: number, layout: StructLay
       const s = obj as KernelSocket;
       if (s.pcbDead) return undefined;
       if (extId === 1) return domainItem(env, s, false);
-      // BLUETOOTH_COUNTS (B15): sized only when there were BT bytes (none in this world);
-      // a UDP pcb has no tcpcb so the copy fails (type-0 filler), see §6.
+      if (extId === 6) {
+        // BLUETOOTH_COUNTS (B15, `nstat_inp_bluetooth_counts`): sized only when BT bytes were
+        // counted; the copy needs a tcpcb, so for UDP it fails and the kernel writes a type-0
+        // filler item over the space it had reserved (§6).
+        const c = s.counts;
+        if (c.btRxBytes === 0 && c.btTxBytes === 0) return undefined;
+        if (isUdp) return { size: 32 };
+        const data = new Uint8Array(32);
+        const dv = new DataView(data.buffer);
+        dv.setBigUint64(0, BigInt(c.btRxPackets), true);
+        dv.setBigUint64(8, BigInt(c.btRxBytes), true);
+        dv.setBigUint64(16, BigInt(c.btTxPackets), true);
+        dv.setBigUint64(24, BigInt(c.btTxBytes), true);
+        return { size: 32, data };
+      }
       return undefined;
     },
     cookieEqual: (a, b) => a === b,

@@ -5,8 +5,8 @@
  */
 import type { Endpoint } from '../../protocol/index.js';
 
-export type InterfaceKind = 'loopback' | 'wifi' | 'wired' | 'cellular' | 'awdl' | 'llw' | 'utun' | 'other';
-export type Medium = 'cell' | 'wifi' | 'wired' | 'loopback' | 'other';
+export type InterfaceKind = 'loopback' | 'wifi' | 'wired' | 'cellular' | 'awdl' | 'llw' | 'utun' | 'companionBt' | 'other';
+export type Medium = 'cell' | 'wifi' | 'wired' | 'bt' | 'loopback' | 'other';
 
 export interface Process {
   readonly pid: number;
@@ -63,6 +63,11 @@ export interface TrueCounts {
   wifiTxBytes: number;
   wiredRxBytes: number;
   wiredTxBytes: number;
+  /** Companion-link Bluetooth traffic (`inp_btstat`, B15 BLUETOOTH_COUNTS extension). */
+  btRxPackets: number;
+  btRxBytes: number;
+  btTxPackets: number;
+  btTxBytes: number;
 }
 
 export function zeroCounts(): TrueCounts {
@@ -83,6 +88,10 @@ export function zeroCounts(): TrueCounts {
     wifiTxBytes: 0,
     wiredRxBytes: 0,
     wiredTxBytes: 0,
+    btRxPackets: 0,
+    btRxBytes: 0,
+    btTxPackets: 0,
+    btTxBytes: 0,
   };
 }
 

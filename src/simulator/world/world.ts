@@ -119,6 +119,7 @@ const IFT: Record<InterfaceKind, number> = {
   awdl: 6,
   llw: 6,
   utun: 1,
+  companionBt: 1,
   other: 1,
 };
 
@@ -135,6 +136,8 @@ export function mediumOf(ifp: NetInterface | undefined): Medium {
       return 'wired';
     case 'loopback':
       return 'loopback';
+    case 'companionBt':
+      return 'bt';
     default:
       return 'other';
   }
@@ -736,11 +739,18 @@ export class World {
         c.wiredRxBytes += rx;
         c.wiredTxBytes += tx;
         break;
+      case 'bt':
+        c.btRxBytes += rx;
+        c.btTxBytes += tx;
+        c.btRxPackets += rx > 0 ? Math.ceil(rx / SEG) : 0;
+        c.btTxPackets += tx > 0 ? Math.ceil(tx / SEG) : 0;
+        break;
       default:
         break;
     }
     const slot = Math.floor((this.now - f.createdAt) / 8000);
     if (slot < 128) f.activity |= 1n << BigInt(slot);
+    f.version++;
     if (f.kind === 'tcp' || f.kind === 'udp') {
       const s = f as KernelSocket;
       s.rcvbufUsed = rx > 0 ? Math.min(s.rcvbufSize, rx % 65536) : 0;
