@@ -1,5 +1,5 @@
 /** The simulated kernel side of com.apple.network.statistics (see docs/simulator.md). */
-export { SimKernel, Simulator, createSimulator, SendError } from './simulator.js';
+export { SimKernel, Simulator, createSimulator, resolveKernel, SendError } from './simulator.js';
 export type { SimKernelOptions, ConnectOptions, SimulatorOptions, GroundTruth, GroundTruthOptions, TruthSource, ReadResult, DropLedger, MessageKindName } from './simulator.js';
 export type { DropRecord } from './kernel/connection.js';
 export { kernelProfile, type KernelProfile, type Era } from './profile.js';

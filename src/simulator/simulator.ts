@@ -9,6 +9,7 @@
 import {
   decodeDatagram,
   dialectFor,
+  parseVersion,
   providerName,
   type Counts,
   type Descriptor,
@@ -31,9 +32,13 @@ export { SendError };
 export type { ReadResult, DropLedger, MessageKindName };
 
 export interface SimKernelOptions {
-  /** Dialect object, or anything `dialectFor` accepts ('d4570', '13.4', 'xnu-8796.141.3'). Default: newest. */
+  /**
+   * Dialect object, or anything `dialectFor` accepts ('d4570', '13.5', 'xnu-8796.141.3', a
+   * kern.version string). A version string also selects the kernel *behaviour* of that version
+   * (e.g. '8796.141.3' = the 8792.41.9 header with the B14 ADD_SRC rules). Default: newest.
+   */
   dialect?: Dialect | string;
-  /** XNU tag whose behaviour to simulate (default: the dialect's first tag). */
+  /** XNU tag whose behaviour to simulate (default: derived from `dialect`, else its first tag). */
   kernelVersion?: string;
   /** Scenario name or object; default 'bare' (interfaces and routes only). */
   scenario?: string | Scenario;
@@ -60,9 +65,34 @@ export interface ConnectOptions {
 
 export type SimulatorOptions = SimKernelOptions & ConnectOptions;
 
-function resolveDialect(d: Dialect | string | undefined): Dialect {
-  if (d === undefined) return dialectFor('d10002');
-  return typeof d === 'string' ? dialectFor(d) : d;
+function tuple(v: string): number[] {
+  return v.replace(/^xnu-/, '').split('.').map(Number);
+}
+
+function cmp(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0) ? -1 : 1;
+  return 0;
+}
+
+/** The dialect and the kernel version whose behaviour to simulate, from the user's input. */
+export function resolveKernel(input: Dialect | string | undefined, kernelVersion?: string): { dialect: Dialect; kernelVersion: string } {
+  if (input === undefined) input = 'd10002';
+  if (typeof input !== 'string') return { dialect: input, kernelVersion: kernelVersion ?? input.xnu };
+  const dialect = dialectFor(input);
+  if (kernelVersion) return { dialect, kernelVersion };
+  if (/^d\d+(_\d+)?$/.test(input.trim())) return { dialect, kernelVersion: dialect.xnu };
+  const parsed = parseVersion(input);
+  if (parsed.kind === 'xnu') return { dialect, kernelVersion: parsed.version };
+  // macOS / Darwin: the newest tag of the dialect released no later than that macOS.
+  const want = parsed.kind === 'macos' ? tuple(parsed.version) : undefined;
+  let best = dialect.xnu;
+  if (want) {
+    for (const tag of dialect.tags) {
+      const mac = dialect.macosByTag[tag];
+      if (mac && cmp(tuple(mac), want) <= 0 && cmp(tuple(tag), tuple(best)) >= 0) best = tag.replace(/^xnu-/, '');
+    }
+  }
+  return { dialect, kernelVersion: best };
 }
 
 export class SimKernel {
@@ -73,8 +103,9 @@ export class SimKernel {
   readonly scenario: Scenario;
 
   constructor(opts: SimKernelOptions = {}) {
-    this.dialect = resolveDialect(opts.dialect);
-    this.profile = kernelProfile(this.dialect, opts.kernelVersion);
+    const k = resolveKernel(opts.dialect, opts.kernelVersion);
+    this.dialect = k.dialect;
+    this.profile = kernelProfile(this.dialect, k.kernelVersion);
     const p = this.profile.providers;
     const seed = opts.seed ?? 1;
     this.world = new World({
