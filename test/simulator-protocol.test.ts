@@ -127,6 +127,20 @@ describe('§2.1 dispatch', () => {
       assert.ok(p.sim.receiveBufferSize <= 10240, `hiwat ${p.sim.receiveBufferSize}`);
       assert.ok(p.sim.receiveBufferSize > 8192);
     });
+
+    test(`§2.1 when the ERROR with its echoed request does not fit, a bare ERROR is sent [${d.family}]`, () => {
+      const p = Probe.for(d);
+      const req = new Uint8Array(2000);
+      new DataView(req.buffer).setUint32(8, 999, true);
+      new DataView(req.buffer).setUint16(12, 2000, true);
+      let errno = 0;
+      for (let i = 0; i < 100 && errno === 0; i++) errno = p.trySendRaw(req);
+      assert.equal(errno, E.ENOBUFS);
+      const errSize = d.structs.get('nstat_msg_error')!.size;
+      const lengths = p.records().map((r) => r.length);
+      assert.equal(lengths[0], errSize + 2000, 'echoed while it fits');
+      assert.ok(lengths.includes(errSize), 'then bare');
+    });
   }
 
   for (const d of LEGACY) {
