@@ -49,6 +49,12 @@ export interface SimKernelOptions {
   privcheck?: boolean;
   world?: Omit<WorldOptions, 'seed' | 'capabilities'>;
   sysinfoIntervalMs?: number;
+  /**
+   * Let scenarios create userland TCP/UDP/QUIC flows (default: wherever the dialect has the
+   * providers). BEHAVIOUR.md §5.3 says they are certainly live from macOS 13 (Skywalk); set false
+   * to model an older Mac whose apps only used kernel sockets.
+   */
+  userlandFlows?: boolean;
 }
 
 export interface ConnectOptions {
@@ -112,8 +118,8 @@ export class SimKernel {
       ...opts.world,
       seed,
       capabilities: {
-        userland: p.tcpUserland !== undefined,
-        quic: p.quic !== undefined,
+        userland: p.tcpUserland !== undefined && opts.userlandFlows !== false,
+        quic: p.quic !== undefined && opts.userlandFlows !== false,
         conn: p.conn !== undefined,
         udpSubflow: p.udpSubflow !== undefined,
       },
