@@ -54,6 +54,7 @@ export type DropReason =
   | 'closed-after-drop' // SRC_REMOVED with CLOSED_AFTER_DROP: the goodbye update was lost
   | 'vanished' // a source missing from complete sweeps: its SRC_REMOVED was lost
   | 'timeout' // a request never completed: its SUCCESS/ERROR was lost
+  | 'batch-lost' // a paced chunk reported fewer sources than it covered: aggregated batches dropped
   | 'malformed'; // a record that does not decode for the dialect
 
 export interface DropInfo {
@@ -85,7 +86,12 @@ export type ClientEvent =
   | { type: 'drop'; drop: DropInfo };
 
 const DEFAULT_RCVBUF = 4 * 1024 * 1024;
+/** Sources per paced chunk on macOS (BEHAVIOUR.md §2.6). */
+const CHUNK_SOURCES = 100;
+/** Clean loss-free sweeps before trying aggregated GET_UPDATE sweeps again. */
+const LOSS_FREE_SWEEPS = 20;
 const MAX_CHUNK_RETRIES = 50;
+const MAX_TIMEOUT_RETRIES = 1;
 
 export class NetworkStatisticsClient extends EventEmitter {
   private stateValue: ClientState = 'idle';
@@ -107,6 +113,18 @@ export class NetworkStatisticsClient extends EventEmitter {
   private readonly iterators = new Set<(ev: ClientEvent | undefined) => void>();
   private sweepsCompleted = 0;
   private receiveBuffer?: number;
+  /** Source reports received for the running ALL poll (aggregated or with its context). */
+  private pollReplies = 0;
+  private pollContext = 0n;
+  /**
+   * Loss-free sweep mode (BEHAVIOUR.md §4 "Loss-free sweeps"): paced GET_SRC_DESC(ALL) +
+   * QUERY_SRC(ALL) without SUPPORTS_AGGREGATE, one direct enqueue per source, so a full queue
+   * ends the chunk with an explicit ENOBUFS and the same CONTINUATION resumes exactly. Entered
+   * when an aggregated GET_UPDATE chunk is seen to have lost batches; left after clean sweeps.
+   */
+  private lossFree = false;
+  private cleanSweeps = 0;
+  private sweepLostBatches = false;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -185,8 +203,8 @@ export class NetworkStatisticsClient extends EventEmitter {
       // The first sweep reports every source that existed at subscription (the "initial" ones).
       void this.sweep();
       if (this.opts.interval > 0) {
+        // Like a socket, a running client keeps the process alive until stop().
         this.timer = setInterval(() => void this.sweep(), this.opts.interval);
-        this.timer.unref?.();
       }
     } catch (e) {
       this.shutdown();
@@ -246,7 +264,6 @@ export class NetworkStatisticsClient extends EventEmitter {
         this.countDrop('timeout');
         reject(new NtstatError('ERR_NTSTAT_TIMEOUT', `no answer to ${req.kind} (context ${context}) within ${this.opts.requestTimeout} ms`));
       }, this.opts.requestTimeout);
-      timer.unref?.();
       this.pending.expect(context, (m) => {
         clearTimeout(timer);
         resolve(m);
@@ -336,13 +353,22 @@ export class NetworkStatisticsClient extends EventEmitter {
     this.lossDuringSweep = false;
     let ok: boolean;
     try {
-      if (d.constants['NSTAT_MSG_TYPE_GET_UPDATE'] !== undefined) ok = await this.pagedPoll('getUpdate');
-      else ok = (await this.pagedPoll('querySrc')) && (await this.pagedPoll('getSrcDesc'));
+      if (d.constants['NSTAT_MSG_TYPE_GET_UPDATE'] !== undefined && !this.lossFree) ok = await this.pagedPoll('getUpdate');
+      else ok = (await this.pagedPoll('getSrcDesc')) && (await this.pagedPoll('querySrc'));
     } catch (e) {
       if (this.stateValue === 'running') this.emit('error', e);
       ok = false;
     }
     if (!ok || this.stateValue !== 'running') return false;
+    if (this.lossFree && !this.lossDuringSweep && ++this.cleanSweeps >= LOSS_FREE_SWEEPS) {
+      this.lossFree = false; // try the cheaper aggregated sweeps again
+      this.cleanSweeps = 0;
+    }
+    if (this.lossDuringSweep && this.sweepLostBatches) {
+      // A chunk lost batches: its sources may be missing from this sweep; do not reap on it.
+      this.sweepLostBatches = false;
+      return false;
+    }
     const events: StreamEvent[] = [];
     const vanished = table.endSweep(gen, this.clock(), events);
     table.initialPhase = false;
@@ -359,14 +385,24 @@ export class NetworkStatisticsClient extends EventEmitter {
     const context = this.pending.allocate();
     const paced = d.hasLength; // CONTINUATION exists from 10.11
     let retries = 0;
+    let timeouts = 0;
+    this.pollContext = context;
     for (;;) {
       if (this.stateValue !== 'running') return false;
       const req: Request = { kind, context, flags: paced ? HeaderFlag.CONTINUATION : 0, srcref: srcrefAll(d) };
+      this.pollReplies = 0;
       let done: Completion;
       try {
         done = await this.requestWith(context, req);
       } catch (e) {
-        if (e instanceof NtstatError && (e.code === 'ERR_NTSTAT_TIMEOUT' || e.errno === DarwinErrno.ENOBUFS)) {
+        // The answer was lost (a full queue drops even critical messages eventually, and 10.8/10.9
+        // have no critical class): retry the chunk a couple of times, then leave it to the next sweep.
+        if (e instanceof NtstatError && e.code === 'ERR_NTSTAT_TIMEOUT') {
+          if (++timeouts > MAX_TIMEOUT_RETRIES) return false;
+          await this.drain();
+          continue;
+        }
+        if (e instanceof NtstatError && e.errno === DarwinErrno.ENOBUFS) {
           if (++retries > MAX_CHUNK_RETRIES) return false;
           await this.drain();
           continue;
@@ -375,6 +411,14 @@ export class NetworkStatisticsClient extends EventEmitter {
       }
       if (done.kind === 'success') {
         if (paced && done.flags & HeaderFlag.CONTINUATION) {
+          // A chunk that says "more" reported a full chunk of sources (§2.6). Fewer replies means
+          // aggregated batches were dropped whole by a full queue (§4): count it, and switch to
+          // loss-free sweeps where the kernel has them.
+          if (this.pollReplies < this.minFullChunk()) {
+            this.sweepLostBatches = true;
+            this.countDrop('batch-lost');
+            if (kind === 'getUpdate' && this.lossFreeAvailable()) this.lossFree = true;
+          }
           retries = 0;
           continue;
         }
@@ -391,6 +435,23 @@ export class NetworkStatisticsClient extends EventEmitter {
       if (done.errno === DarwinErrno.EAGAIN) return false; // our sequence was cancelled (§2.6)
       throw new NtstatError('ERR_NTSTAT_KERNEL', `${kind}(ALL) failed: ${darwinErrnoName(done.errno)}`, { errno: done.errno });
     }
+  }
+
+  /**
+   * Sources a chunk with CONTINUATION must have reported: 100 on macOS (§2.6); macOS 15 kernels
+   * may stop a chunk early (after at least 5) when a lock is contended.
+   */
+  private minFullChunk(): number {
+    return this.isMacos15() ? 5 : CHUNK_SOURCES;
+  }
+
+  private isMacos15(): boolean {
+    return Number(this.dialectValue!.macos.split('.')[0]) >= 15;
+  }
+
+  /** Non-aggregated ALL polls exist 10.11–14 (B15 aggregates every ALL poll, §2.6). */
+  private lossFreeAvailable(): boolean {
+    return this.dialectValue!.hasLength && !this.isMacos15();
   }
 
   /** Let queued records be read before retrying (the reader runs on the event loop). */
@@ -425,6 +486,13 @@ export class NetworkStatisticsClient extends EventEmitter {
           break;
         case 'srcRemoved':
           if (m.flags & HeaderFlag.CLOSED_AFTER_DROP) this.countDrop('closed-after-drop');
+          this.table.apply(m, now, events);
+          break;
+        case 'srcUpdate':
+        case 'srcDesc':
+        case 'srcCounts':
+          // Poll replies: with our context (direct), or context 0 without CLOSING/event (aggregated).
+          if (m.context === this.pollContext || (m.context === 0n && !(m.flags & HeaderFlag.CLOSING) && m.eventFlags === 0n)) this.pollReplies++;
           this.table.apply(m, now, events);
           break;
         default:

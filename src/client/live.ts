@@ -3,14 +3,22 @@
  * import time of the package.
  */
 import { NtstatError } from '../errors.js';
-import type { Dialect } from '../protocol/dialect.js';
+import { dialectFor, type Dialect } from '../protocol/dialect.js';
 import type { Transport } from '../transport/transport.js';
 
 export interface LiveKernel {
   transport: Transport;
   dialect: Dialect;
   receiveBufferSize?: number;
+  /** kern.version of the running kernel. */
   kernelVersion?: string;
+}
+
+/** The dialect of the running kernel: kern.version carries the xnu build; else the macOS/Darwin release. */
+export function dialectForKernel(v: { version: string; osrelease: string; osproductversion?: string }): Dialect {
+  if (/xnu-\d/.test(v.version)) return dialectFor(v.version);
+  if (v.osproductversion) return dialectFor(v.osproductversion, 'macos');
+  return dialectFor(v.osrelease, 'darwin');
 }
 
 export async function openKernelTransport(receiveBufferSize: number): Promise<LiveKernel> {
@@ -21,6 +29,13 @@ export async function openKernelTransport(receiveBufferSize: number): Promise<Li
         `inject a transport (e.g. the simulator: ntstat --simulate) or replay a recording (ntstat replay)`,
     );
   }
-  void receiveBufferSize;
-  throw new NtstatError('ERR_NTSTAT_NATIVE', 'the Darwin control-socket transport is not built yet');
+  const { openDarwinControlSocket, readKernelVersion } = await import('../transport/darwin.js');
+  const { loadLibc } = await import('../transport/libc.js');
+  const libc = loadLibc();
+  const version = readKernelVersion(libc);
+  const dialect = dialectForKernel(version);
+  const transport = openDarwinControlSocket({ libc, receiveBufferSize });
+  const live: LiveKernel = { transport, dialect, kernelVersion: version.version };
+  if (transport.receiveBufferSize !== undefined) live.receiveBufferSize = transport.receiveBufferSize;
+  return live;
 }

@@ -1,0 +1,61 @@
+/** `--simulate`: ntstat's simulated kernel as the live source, advanced in real time. */
+import { NtstatError } from '../errors.js';
+import { dialectFor, type Dialect } from '../protocol/dialect.js';
+import { SimKernel, SimulationDriver, getScenario, scenarioNames } from '../simulator/index.js';
+import { MemoryTransport } from '../transport/memory.js';
+import type { CliOptions } from './options.js';
+import type { LiveSource } from './run-live.js';
+
+export const DEFAULT_SCENARIO = 'idle-laptop';
+
+/**
+ * Behaviour changes inside a layout family (BEHAVIOUR.md §0), so the simulated kernel is the
+ * build asked for: --xnu as given, --macos the newest published tag of that release.
+ */
+function kernelVersionFor(o: CliOptions, dialect: Dialect): { kernelVersion?: string } {
+  if (o.xnu !== undefined) {
+    const m = /(\d+(?:\.\d+)+)/.exec(o.xnu.replace(/^.*xnu-/, ''));
+    return m && Number(m[1].split('.')[0]) >= 1000 && dialect.verified ? { kernelVersion: m[1] } : {};
+  }
+  if (o.macos !== undefined) {
+    const want = o.macos.split('.').map(Number);
+    let best: string | undefined;
+    for (const tag of dialect.tags) {
+      if (compare(dialect.macosByTag[tag].split('.').map(Number), want) <= 0) best = tag;
+    }
+    return best ? { kernelVersion: best.replace(/^xnu-/, '') } : {};
+  }
+  return {};
+}
+
+function compare(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+export function simulatedSource(o: CliOptions): LiveSource {
+  const dialect = o.xnu !== undefined ? dialectFor(o.xnu) : o.macos !== undefined ? dialectFor(o.macos, 'macos') : dialectFor('d10002');
+  const scenario = o.scenario ?? DEFAULT_SCENARIO;
+  if (!getScenario(scenario)) {
+    throw new NtstatError('ERR_NTSTAT_USAGE', `unknown scenario ${JSON.stringify(scenario)} (scenarios: ${scenarioNames().join(', ')})`);
+  }
+  const seed = o.seed ?? 1;
+  const kernel = new SimKernel({ dialect, scenario, seed, ...kernelVersionFor(o, dialect) });
+  const sim = kernel.connect({ root: false });
+  const driver = new SimulationDriver(kernel);
+  const wallStart = Date.now();
+  const label = kernel.profile.xnu.join('.');
+  return {
+    transport: new MemoryTransport(sim),
+    dialect,
+    simulated: true,
+    xnuLabel: label,
+    banner: `ntstat: SIMULATED kernel (not a real Mac): xnu-${label}, scenario ${scenario}, seed ${seed}\n`,
+    // Stream times follow simulated time, anchored at the wall clock when the session started.
+    clock: () => wallStart + kernel.now,
+    start() {
+      driver.startRealtime();
+      return () => driver.stop();
+    },
+  };
+}
