@@ -170,6 +170,8 @@ export interface KernelSocket extends FlowBase {
   background: boolean;
   connstatus: number;
   fallbackMode: number;
+  /** The (cloned) route the connection uses: its counts accumulate there (§5.6). */
+  route?: RouteEntry;
 }
 
 /** Userland TCP/UDP/QUIC flow (NECP flow registration, `ntstat_userland_stats_open`). */
@@ -206,7 +208,7 @@ export interface RouteEntry extends ObjectBase {
   readonly kind: 'route';
   /** Kernel address hashes (u64 as decimal strings, like the decoder reports them). */
   readonly routeId: string;
-  readonly parentId: string;
+  parentId: string;
   gatewayId: string;
   readonly dst: Endpoint;
   readonly mask?: Endpoint;
@@ -218,6 +220,8 @@ export interface RouteEntry extends ObjectBase {
   counts: TrueCounts;
   connectAttempts: number;
   connectSuccesses: number;
+  /** Last time a connection picked this route (cloned routes expire a minute later). */
+  lastUse?: number;
 }
 
 export type Flow = KernelSocket | UserlandFlow | ConnFlow | UdpSubflow;

@@ -350,15 +350,15 @@ export class World {
         gateway: parent.gateway?.address,
         flags: RTF_WASCLONED | RTF_HOST,
       });
-      (r as { parentId: string }).parentId = parent.routeId;
+      r.parentId = parent.routeId;
       this.clonedRoutes.set(key, r);
     }
     const route = r;
     route.version++;
     const stamp = this.now;
-    (route as RouteEntry & { lastUse?: number }).lastUse = stamp;
+    route.lastUse = stamp;
     this.sched.after(60_000, () => {
-      if ((route as RouteEntry & { lastUse?: number }).lastUse === stamp) {
+      if (route.lastUse === stamp) {
         this.clonedRoutes.delete(key);
         this.routeDown(route);
       }
@@ -423,7 +423,7 @@ export class World {
     const r = this.routeFor(remote, ifp);
     if (r) {
       r.connectAttempts++;
-      (s as KernelSocket & { route?: RouteEntry }).route = r;
+      s.route = r;
     }
     this.hooks.pcbEvent(s, 'outbound');
   }
@@ -458,7 +458,7 @@ export class World {
     if (s.pcbDead || s.state === state) return;
     s.state = state;
     s.version++;
-    const r = (s as KernelSocket & { route?: RouteEntry }).route;
+    const r = s.route;
     if (state === TCPS.ESTABLISHED && r) {
       r.connectSuccesses++;
       r.version++;
@@ -758,7 +758,7 @@ export class World {
       s.txUnacked = tx > 0 ? Math.min(tx, 65535) : 0;
       s.txCwindow = Math.min(1 << 20, s.txCwindow + Math.floor(tx / 4));
       s.version++;
-      const r = (s as KernelSocket & { route?: RouteEntry }).route;
+      const r = s.route;
       if (r) {
         r.counts.rxBytes += rx;
         r.counts.txBytes += tx;
