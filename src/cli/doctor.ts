@@ -34,6 +34,7 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
     return 0;
   }
   const source = await defaultSourceFactory(o, io);
+  if (source.simulated) line('note', 'the simulated kernel sees an unprivileged client (as a normal user on a Mac)');
   const opts: ConstructorParameters<typeof NetworkStatisticsClient>[0] = { providers: ALL, interval: 0 };
   if (source.transport) opts.transport = source.transport;
   if (source.dialect) opts.dialect = source.dialect;

@@ -7,6 +7,7 @@ Usage:
   ntstat json         NDJSON events, one per line (same as --json)
   ntstat doctor       OS, kernel version, dialect, providers, privileges
   ntstat replay FILE  replay a recording (ntcap or libntstat)
+  ntstat serve --socket PATH   serve a simulated kernel to one --socket client
 
 Common options:
   --tcp --udp --quic --all   providers to show (default: tcp)
@@ -74,6 +75,15 @@ A live full-screen table. Keys: q quit, s change sort, g change grouping, p paus
 Examples:
   ntstat top --by process
   ntstat top --simulate --scenario idle-laptop
+`,
+  serve: `ntstat serve --socket PATH [--xnu V | --macos V] [--scenario NAME] [--seed N] [--duration S]
+
+Serves ntstat's simulated kernel over a Unix datagram socket, to one client, in real time.
+Clients connect with --socket PATH and the same --xnu/--macos.
+
+Examples:
+  ntstat serve --socket /tmp/nstat.sock --macos 13.5 --scenario browser-burst &
+  ntstat json --socket /tmp/nstat.sock --macos 13.5 --duration 3
 `,
   doctor: `ntstat doctor [--xnu V | --macos V]
 

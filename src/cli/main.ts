@@ -39,6 +39,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await runReplay(o, io);
       case 'doctor':
         return await runDoctor(o, io);
+      case 'serve': {
+        const { runServe } = await import('./serve.js');
+        return await runServe(o, io);
+      }
       case 'log':
       case 'json':
       case 'top':

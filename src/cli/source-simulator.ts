@@ -33,7 +33,19 @@ function compare(a: number[], b: number[]): number {
   return 0;
 }
 
-export function simulatedSource(o: CliOptions): LiveSource {
+export interface SimulatedKernel {
+  kernel: SimKernel;
+  dialect: Dialect;
+  driver: SimulationDriver;
+  scenario: string;
+  seed: number;
+  /** The simulated kernel's XNU version. */
+  label: string;
+  banner: string;
+}
+
+/** The simulated kernel the options describe (--xnu/--macos, --scenario, --seed). */
+export function simulatedKernel(o: CliOptions): SimulatedKernel {
   const dialect = o.xnu !== undefined ? dialectFor(o.xnu) : o.macos !== undefined ? dialectFor(o.macos, 'macos') : dialectFor('d10002');
   const scenario = o.scenario ?? DEFAULT_SCENARIO;
   if (!getScenario(scenario)) {
@@ -41,16 +53,28 @@ export function simulatedSource(o: CliOptions): LiveSource {
   }
   const seed = o.seed ?? 1;
   const kernel = new SimKernel({ dialect, scenario, seed, ...kernelVersionFor(o, dialect) });
-  const sim = kernel.connect({ root: false });
-  const driver = new SimulationDriver(kernel);
-  const wallStart = Date.now();
   const label = kernel.profile.xnu.join('.');
+  return {
+    kernel,
+    dialect,
+    driver: new SimulationDriver(kernel),
+    scenario,
+    seed,
+    label,
+    banner: `ntstat: SIMULATED kernel (not a real Mac): xnu-${label}, scenario ${scenario}, seed ${seed}\n`,
+  };
+}
+
+export function simulatedSource(o: CliOptions): LiveSource {
+  const { kernel, dialect, driver, label, banner } = simulatedKernel(o);
+  const sim = kernel.connect({ root: false });
+  const wallStart = Date.now();
   return {
     transport: new MemoryTransport(sim),
     dialect,
     simulated: true,
     xnuLabel: label,
-    banner: `ntstat: SIMULATED kernel (not a real Mac): xnu-${label}, scenario ${scenario}, seed ${seed}\n`,
+    banner,
     // Stream times follow simulated time, anchored at the wall clock when the session started.
     clock: () => wallStart + kernel.now,
     start() {

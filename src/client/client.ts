@@ -285,20 +285,28 @@ export class NetworkStatisticsClient extends EventEmitter {
     // SUPPRESS_SRC_ADDED (10.11+): the walk reports nothing, so it cannot be cut short (§2.3).
     const suppress = constantBig(d, 'NSTAT_FILTER_SUPPRESS_SRC_ADDED') ?? 0n;
     const canFilter = d.structs.get('nstat_msg_add_all_srcs')?.byName.has('filter') ?? false;
+    // SUBSCRIBE_SYSINFO succeeds silently and is always privileged (§2.8): only an ERROR speaks.
+    // Requests are handled in order, so once a later request has completed, any ERROR for it
+    // has arrived: subscribe to sysinfo first and judge it after the others.
+    let sysinfo: { context: bigint; errno?: number } | undefined;
+    if (wanted.has('sysinfo') && providerId(d, 'sysinfo') !== undefined && d.constants['NSTAT_MSG_TYPE_SUBSCRIBE_SYSINFO'] !== undefined) {
+      const s = { context: this.pending.allocate(), errno: undefined as number | undefined };
+      sysinfo = s;
+      this.pending.expect(s.context, (m) => {
+        if (m.kind === 'error') s.errno = m.errno;
+      });
+      this.send({ kind: 'subscribeSysinfo', context: s.context, flags: 0 });
+    }
+    let barrier = false;
     for (const name of wanted) {
       if (this.stateValue !== 'subscribing') return;
+      if (name === 'sysinfo') continue;
       const id = providerId(d, name);
       if (id === undefined) {
         this.providerStatus.set(name, { provider: name, available: false, reason: 'not in this kernel version' });
         continue;
       }
       let done: Completion;
-      if (name === 'sysinfo') {
-        // SUBSCRIBE_SYSINFO succeeds silently and is always privileged (§2.8): only an ERROR speaks.
-        this.send({ kind: 'subscribeSysinfo', context: this.pending.allocate(), flags: 0 });
-        this.providerStatus.set(name, { provider: name, available: true });
-        continue;
-      }
       try {
         done = await this.request((context) => ({
           kind: 'addAllSrcs',
@@ -313,8 +321,22 @@ export class NetworkStatisticsClient extends EventEmitter {
         if (this.stateValue !== 'subscribing') return;
         throw e;
       }
+      barrier = true;
       if (done.kind === 'success') this.providerStatus.set(name, { provider: name, available: true });
       else this.providerStatus.set(name, { provider: name, available: false, errno: done.errno, reason: explainSubscribeError(done.errno) });
+    }
+    if (wanted.has('sysinfo')) {
+      if (!sysinfo) this.providerStatus.set('sysinfo', { provider: 'sysinfo', available: false, reason: 'not in this kernel version' });
+      else {
+        if (!barrier) await new Promise((r) => setTimeout(r, 100));
+        this.pending.forget(sysinfo.context);
+        this.providerStatus.set(
+          'sysinfo',
+          sysinfo.errno === undefined
+            ? { provider: 'sysinfo', available: true }
+            : { provider: 'sysinfo', available: false, errno: sysinfo.errno, reason: explainSubscribeError(sysinfo.errno) },
+        );
+      }
     }
     if (![...this.providerStatus.values()].some((p) => p.available)) {
       const why = [...this.providerStatus.values()].map((p) => `${p.provider}: ${p.reason}`).join('; ');

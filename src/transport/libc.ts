@@ -174,6 +174,10 @@ export interface Libc {
   socketpair(domain: number, type: number, protocol: number, fds: Int32Array): number;
   /** addrlen = addr.length */
   connect(fd: number, addr: Uint8Array): number;
+  /** addrlen = addr.length (Unix-socket relays only; optional for test fakes). */
+  bind?(fd: number, addr: Uint8Array): number;
+  /** recvfrom(2) into a buffer of `capacity` bytes; the sender's address in `from`; null on failure. */
+  recvfrom?(fd: number, capacity: number, flags: number): { data: Uint8Array; from: Uint8Array } | null;
   /** Variadic in C; called with one pointer argument. */
   ioctl(fd: number, request: number, arg: Uint8Array): number;
   /** Variadic in C; `arg` (an int) only for the F_SET* commands. */
@@ -277,6 +281,8 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
   const socket = f('int socket(int domain, int type, int protocol)');
   const socketpair = f('int socketpair(int domain, int type, int protocol, void *sv)');
   const connect = f('int connect(int fd, const void *addr, uint32_t len)');
+  const bind = f('int bind(int fd, const void *addr, uint32_t len)');
+  const recvfrom = f('intptr_t recvfrom(int fd, void *buf, size_t len, int flags, void *addr, void *addrlen)');
   // Variadic functions must be declared variadic: on Apple arm64 the variadic arguments travel on
   // the stack, not in registers, so a fixed-arity declaration would pass garbage (DESIGN.md §2).
   const ioctl = f('int ioctl(int fd, unsigned long request, ...)');
@@ -318,6 +324,16 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
     socket: (d, t, p) => socket(d, t, p) as number,
     socketpair: (d, t, p, fds) => socketpair(d, t, p, fds) as number,
     connect: (fd, addr) => connect(fd, addr, addr.length) as number,
+    bind: (fd, addr) => bind(fd, addr, addr.length) as number,
+    recvfrom(fd, cap, flags) {
+      // Synchronous call: koffi pins the JS buffers for its duration.
+      const buf = new Uint8Array(cap);
+      const from = new Uint8Array(128);
+      const len = new Uint32Array([from.length]);
+      const n = Number(recvfrom(fd, buf, cap, flags, from, len));
+      if (n < 0) return null;
+      return { data: buf.slice(0, Math.min(n, cap)), from: from.slice(0, Math.min(len[0], from.length)) };
+    },
     ioctl: (fd, req, arg) => ioctl(fd, req, 'void *', arg) as number,
     fcntl: (fd, cmd, arg) => (arg === undefined ? fcntl(fd, cmd) : fcntl(fd, cmd, 'int', arg)) as number,
     setsockopt: (fd, level, name, value) => setsockopt(fd, level, name, value, value.length) as number,
