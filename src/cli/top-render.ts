@@ -42,16 +42,53 @@ export function humanBytes(n: number, raw: boolean): string {
   return u === 0 ? `${Math.round(v)}B` : `${v < 10 ? v.toFixed(1) : Math.round(v)}${UNITS[u]}`;
 }
 
-function fit(text: string, width: number, right = false): string {
-  // Width in code points; untrusted text is escaped before it is measured.
-  const chars = [...text];
-  if (chars.length > width) return width <= 1 ? chars.slice(0, width).join('') : chars.slice(0, width - 1).join('') + '…';
-  const pad = ' '.repeat(width - chars.length);
+/** Terminal columns of one code point: East Asian wide and emoji take two (wcwidth, simplified). */
+function charWidth(cp: number): number {
+  if (cp < 0x1100) return 1;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  ) {
+    return 2;
+  }
+  return 1;
+}
+
+export function displayWidth(text: string): number {
+  let w = 0;
+  for (const ch of text) w += charWidth(ch.codePointAt(0)!);
+  return w;
+}
+
+/** Pad or cut `text` to exactly `width` terminal columns (untrusted text is escaped first). */
+export function fit(text: string, width: number, right = false): string {
+  let w = 0;
+  let out = '';
+  const total = displayWidth(text);
+  if (total > width) {
+    for (const ch of text) {
+      const cw = charWidth(ch.codePointAt(0)!);
+      if (w + cw > width - 1) break;
+      out += ch;
+      w += cw;
+    }
+    return out + '…' + ' '.repeat(Math.max(0, width - 1 - w));
+  }
+  const pad = ' '.repeat(width - total);
   return right ? pad + text : text + pad;
 }
 
-function ep(e: Endpoint | undefined): string {
+function ep(e: Endpoint | undefined, withPort = true): string {
   if (!e) return '*';
+  if (!withPort) return escapeTerminal(endpointAddressText(e));
   const a = endpointAddressText(e);
   return e.family === 6 ? `[${escapeTerminal(a)}]:${e.port}` : `${escapeTerminal(a)}:${e.port}`;
 }
@@ -93,52 +130,78 @@ export function renderTop(m: TopModel): string[] {
   const bold = (s: string) => (m.color ? `\x1b[1m${s}\x1b[0m` : s);
   const inverse = (s: string) => (m.color ? `\x1b[7m${s}\x1b[0m` : s);
   const lines: string[] = [];
+  // Most specific state first, so a narrow terminal still shows it.
   const status = [
-    m.header,
+    m.paused ? 'PAUSED' : '',
+    m.filter ? `filter "${escapeTerminal(m.filter)}"` : '',
     `by ${m.grouping}`,
     `sort ${m.sort}`,
-    m.filter ? `filter "${escapeTerminal(m.filter)}"` : '',
-    m.paused ? 'PAUSED' : '',
     m.drops ? `drops ${m.drops}` : '',
+    m.header,
   ].filter(Boolean);
   lines.push(bold(fit(status.join('  '), width)));
   const rowsLeft = Math.max(0, m.rows - 3);
   const n = (v: number) => humanBytes(v, m.raw);
   if (m.grouping === 'stream') {
-    const fixed = 7 + 1 + 5 + 1 + 9 + 1 + 12 + 1 + 8 + 1 + 8 + 1 + 8 + 1 + 8 + 1 + 7;
-    const addrW = Math.max(10, Math.floor((width - fixed - 16) / 2));
-    const procW = Math.max(6, width - fixed - 2 * addrW - 2);
-    const head = [fit('PID', 7, true), fit('PROCESS', procW), fit('PROTO', 5), fit('LOCAL', addrW), fit('REMOTE', addrW), fit('IF', 9), fit('STATE', 12), fit('RX/s', 8, true), fit('TX/s', 8, true), fit('RX', 8, true), fit('TX', 8, true), fit('RTT', 7, true)].join(' ');
-    lines.push(inverse(fit(head, width)));
+    type Col = { title: string; width: number; right?: boolean; cell: (s: Stream) => string };
+    const fixedCols: Col[] = [
+      { title: 'PID', width: 7, right: true, cell: (s) => String(s.pid ?? '') },
+      { title: 'PROTO', width: 5, cell: (s) => s.provider + (s.userland && s.provider === 'tcp' ? '*' : '') },
+      { title: 'IF', width: 8, cell: (s) => s.interface },
+      { title: 'STATE', width: 11, cell: (s) => s.state ?? '' },
+      { title: 'RX/s', width: 7, right: true, cell: (s) => n(s.rxBytesPerSec ?? 0) },
+      { title: 'TX/s', width: 7, right: true, cell: (s) => n(s.txBytesPerSec ?? 0) },
+      { title: 'RX', width: 7, right: true, cell: (s) => (s.counts ? n(s.counts.rxBytes) : '') },
+      { title: 'TX', width: 7, right: true, cell: (s) => (s.counts ? n(s.counts.txBytes) : '') },
+      {
+        title: 'RTT',
+        width: 7,
+        right: true,
+        cell: (s) => {
+          const r = s.counts?.avgRttMs ?? 0;
+          return r > 0 ? (r >= 100 ? `${Math.round(r)}ms` : `${r.toFixed(1)}ms`) : '';
+        },
+      },
+    ];
+    // Narrow terminals drop the least useful columns first, keeping room for names and addresses.
+    const dropOrder = ['RTT', 'TX', 'RX', 'IF', 'STATE'];
+    let cols = fixedCols;
+    const fixedWidth = (cs: Col[]) => cs.reduce((a, c) => a + c.width + 1, 0) + 2;
+    for (const t of dropOrder) {
+      if (width - fixedWidth(cols) >= 10 + 2 * 16) break;
+      cols = cols.filter((c) => c.title !== t);
+    }
+    const avail = Math.max(24, width - fixedWidth(cols));
+    const procW = Math.min(24, Math.max(6, Math.floor(avail / 4)));
+    const addrW = Math.max(8, Math.floor((avail - procW) / 2));
+    const layout = (s: Stream | undefined) => {
+      const route = s?.provider === 'route';
+      const parts: string[] = [];
+      for (const c of cols) {
+        parts.push(fit(s ? c.cell(s) : c.title, c.width, c.right));
+        if (c.title === 'PID') parts.push(fit(s ? (route ? '(route)' : escapeTerminal(s.process ?? '?')) : 'PROCESS', procW));
+        if (c.title === 'PROTO') {
+          parts.push(fit(s ? (route ? ep(s.descriptor?.dst as Endpoint | undefined, false) : ep(s.local)) : 'LOCAL', addrW));
+          parts.push(fit(s ? (route ? ep(s.descriptor?.gateway as Endpoint | undefined, false) : ep(s.remote)) : 'REMOTE', addrW));
+        }
+      }
+      return parts.join(' ');
+    };
+    lines.push(inverse(fit(layout(undefined), width)));
     const list = sortStreams(
       m.streams.filter((s) => matches(m.filter, s.process, s.pid, s.local?.address, s.remote?.address, s.local?.port, s.remote?.port, s.state)),
       m.sort,
     );
-    for (const s of list.slice(0, rowsLeft)) {
-      const c = s.counts;
-      const row = [
-        fit(String(s.pid ?? ''), 7, true),
-        fit(escapeTerminal(s.process ?? '?'), procW),
-        fit(s.provider + (s.userland && s.provider === 'tcp' ? '*' : ''), 5),
-        fit(ep(s.local), addrW),
-        fit(ep(s.remote), addrW),
-        fit(s.interface, 9),
-        fit(s.state ?? '', 12),
-        fit(n(s.rxBytesPerSec ?? 0), 8, true),
-        fit(n(s.txBytesPerSec ?? 0), 8, true),
-        fit(c ? n(c.rxBytes) : '', 8, true),
-        fit(c ? n(c.txBytes) : '', 8, true),
-        fit(c && c.avgRttMs > 0 ? `${c.avgRttMs.toFixed(1)}ms` : '', 7, true),
-      ].join(' ');
-      lines.push(fit(row, width));
-    }
-    if (list.length > rowsLeft) lines.push(fit(`… ${list.length - rowsLeft} more`, width));
+    const shown = list.length > rowsLeft ? Math.max(0, rowsLeft - 1) : list.length;
+    for (const s of list.slice(0, shown)) lines.push(fit(layout(s), width));
+    if (list.length > shown) lines.push(fit(`… ${list.length - shown} more`, width));
   } else {
     const procW = Math.max(8, width - (7 + 1 + 9 + 1 + 9 + 1 + 9 + 1 + 9 + 1 + 9 + 1));
     const head = [fit('PID', 7, true), fit(m.grouping === 'app' ? 'APP (responsible process)' : 'PROCESS', procW), fit('FLOWS', 9, true), fit('RX/s', 9, true), fit('TX/s', 9, true), fit('RX', 9, true), fit('TX', 9, true)].join(' ');
     lines.push(inverse(fit(head, width)));
     const list = sortTotals(m.totals.filter((t) => matches(m.filter, t.process, t.pid)), m.sort);
-    for (const t of list.slice(0, rowsLeft)) {
+    const shown = list.length > rowsLeft ? Math.max(0, rowsLeft - 1) : list.length;
+    for (const t of list.slice(0, shown)) {
       const row = [
         fit(String(t.pid ?? ''), 7, true),
         fit(escapeTerminal(t.process ?? '?'), procW),
@@ -150,7 +213,7 @@ export function renderTop(m: TopModel): string[] {
       ].join(' ');
       lines.push(fit(row, width));
     }
-    if (list.length > rowsLeft) lines.push(fit(`… ${list.length - rowsLeft} more`, width));
+    if (list.length > shown) lines.push(fit(`… ${list.length - shown} more`, width));
   }
   while (lines.length < m.rows - 1) lines.push('');
   const help = m.editing !== undefined ? `/${escapeTerminal(m.editing)}▏ (Enter apply, Esc cancel)` : 'q quit  s sort  g group  p pause  / filter';

@@ -109,7 +109,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
       paused: state.paused,
       filter: state.filter,
       ...(state.editing !== undefined ? { editing: state.editing } : {}),
-      header: `ntstat top — ${source.simulated ? 'SIMULATED ' : ''}xnu-${source.xnuLabel ?? d?.xnu ?? '?'} — ${streams.length} streams`,
+      header: `ntstat top ${source.simulated ? 'SIMULATED ' : ''}xnu-${source.xnuLabel ?? d?.xnu ?? '?'}  ${streams.length} streams`,
       drops: client.getNumDrops(),
       raw: o.raw,
       color: o.color && tty,
