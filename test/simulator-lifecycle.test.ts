@@ -172,7 +172,7 @@ describe('§5.1 / §5.2 kernel sockets', () => {
       p.poll('getSrcDesc', ref);
       const [cached] = p.msgs();
       assert.ok(cached.kind === 'srcDesc');
-      assert.equal(cached.descriptor?.remote?.address, '192.168.1.1', 'cached tuple');
+      assert.equal((cached.descriptor?.remote as { address?: string } | undefined)?.address, '192.168.1.1', 'cached tuple');
       // A new client added after the disconnect sees the socket as it is now: no remote.
       const q = p.sim.kernel.connect();
       q.send(buildAddAll(p, 'udp'));

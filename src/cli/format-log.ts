@@ -6,7 +6,7 @@
  */
 import type { StreamEvent } from '../client/source-table.js';
 import type { Stream } from '../model/stream.js';
-import { endpointAddressText, type Endpoint } from '../protocol/sockaddr.js';
+import { endpointAddressText, isEndpoint, type Endpoint, type OtherSockaddr } from '../protocol/sockaddr.js';
 import { escapeTerminal } from './escape.js';
 
 export interface LogFormatOptions {
@@ -35,8 +35,9 @@ function providerLabel(s: Stream): string {
   }
 }
 
-function ep(e: Endpoint | undefined): string {
+function ep(e: Endpoint | OtherSockaddr | undefined): string {
   if (!e) return '- 0';
+  if (!isEndpoint(e)) return e.saFamily === 18 ? 'link 0' : `af${e.saFamily} 0`;
   return `${escapeTerminal(endpointAddressText(e))} ${e.port}`;
 }
 
@@ -63,7 +64,7 @@ function medium(s: Stream): string {
 
 function describe(s: Stream): string {
   if (s.provider === 'ifnet') return `IFNET ${escapeTerminal(s.ifname ?? '?')} index:${s.ifindex ?? '?'}`;
-  if (s.provider === 'route') return `ROUTE ${ep(s.descriptor?.dst as Endpoint | undefined)} index:${s.ifindex ?? '?'}`;
+  if (s.provider === 'route') return `ROUTE ${ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined)} index:${s.ifindex ?? '?'}`;
   return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)} ${owner(s)}`;
 }
 

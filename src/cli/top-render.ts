@@ -4,7 +4,7 @@
  */
 import type { Stream } from '../model/stream.js';
 import type { ProcessTotal } from '../model/process-totals.js';
-import { endpointAddressText, type Endpoint } from '../protocol/sockaddr.js';
+import { endpointAddressText, isEndpoint, type Endpoint, type OtherSockaddr } from '../protocol/sockaddr.js';
 import { escapeTerminal } from './escape.js';
 
 export type TopGrouping = 'stream' | 'process' | 'app';
@@ -86,8 +86,9 @@ export function fit(text: string, width: number, right = false): string {
   return right ? pad + text : text + pad;
 }
 
-function ep(e: Endpoint | undefined, withPort = true): string {
+function ep(e: Endpoint | OtherSockaddr | undefined, withPort = true): string {
   if (!e) return '*';
+  if (!isEndpoint(e)) return e.saFamily === 18 ? 'link' : `af${e.saFamily}`;
   if (!withPort) return escapeTerminal(endpointAddressText(e));
   const a = endpointAddressText(e);
   return e.family === 6 ? `[${escapeTerminal(a)}]:${e.port}` : `${escapeTerminal(a)}:${e.port}`;
@@ -181,8 +182,8 @@ export function renderTop(m: TopModel): string[] {
         parts.push(fit(s ? c.cell(s) : c.title, c.width, c.right));
         if (c.title === 'PID') parts.push(fit(s ? (route ? '(route)' : escapeTerminal(s.process ?? '?')) : 'PROCESS', procW));
         if (c.title === 'PROTO') {
-          parts.push(fit(s ? (route ? ep(s.descriptor?.dst as Endpoint | undefined, false) : ep(s.local)) : 'LOCAL', addrW));
-          parts.push(fit(s ? (route ? ep(s.descriptor?.gateway as Endpoint | undefined, false) : ep(s.remote)) : 'REMOTE', addrW));
+          parts.push(fit(s ? (route ? ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined, false) : ep(s.local)) : 'LOCAL', addrW));
+          parts.push(fit(s ? (route ? ep(s.descriptor?.gateway as Endpoint | OtherSockaddr | undefined, false) : ep(s.remote)) : 'REMOTE', addrW));
         }
       }
       return parts.join(' ');

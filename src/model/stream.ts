@@ -6,7 +6,7 @@
 import type { Dialect } from '../protocol/dialect.js';
 import { providerName, tcpStateName, type ProviderName } from '../protocol/constants.js';
 import type { Counts, Descriptor } from '../protocol/messages.js';
-import type { Endpoint } from '../protocol/sockaddr.js';
+import { isEndpoint, type Endpoint } from '../protocol/sockaddr.js';
 
 /** Provider as shown to users (DESIGN.md §4); `userland`/`subflow` tell the variants apart. */
 export type StreamProvider = 'tcp' | 'udp' | 'quic' | 'conn' | 'ifnet' | 'route' | 'sysinfo' | 'unknown';
@@ -123,8 +123,8 @@ export function newStream(dialect: Dialect, srcref: bigint, providerIdNum: numbe
 export function applyDescriptor(dialect: Dialect, s: Stream, d: Descriptor): boolean {
   const before = summaryKey(s);
   s.descriptor = d;
-  const local = d.local;
-  const remote = d.remote;
+  const local = isEndpoint(d.local) ? d.local : undefined;
+  const remote = isEndpoint(d.remote) ? d.remote : undefined;
   if (local) s.local = local;
   else delete s.local;
   if (remote) s.remote = remote;

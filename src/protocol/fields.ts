@@ -5,10 +5,10 @@
  */
 import { NtstatError } from '../errors.js';
 import type { StructLayout } from './dialect.js';
-import { decodeSockaddr, encodeSockaddr, type Endpoint } from './sockaddr.js';
+import { decodeSockaddr, encodeSockaddr, type Endpoint, type OtherSockaddr } from './sockaddr.js';
 import { AsciiCache, Bytes16Cache } from './intern.js';
 
-export type FieldValue = number | string | boolean | Endpoint | ActivityBitmap | Uint8Array | undefined;
+export type FieldValue = number | string | boolean | Endpoint | OtherSockaddr | ActivityBitmap | Uint8Array | undefined;
 
 export interface ActivityBitmap {
   /** Uptime seconds when the bitmap started (BEHAVIOUR.md §5.1). */
@@ -349,7 +349,7 @@ export function writeStruct(layout: StructLayout, b: Uint8Array, dv: DataView, b
         parseUuid(v as string, b, o);
         break;
       case Kind.SOCKADDR:
-        encodeSockaddr(b, dv, o, v as Endpoint);
+        encodeSockaddr(b, dv, o, v as Endpoint | OtherSockaddr);
         break;
       case Kind.BITMAP: {
         const bm = v as ActivityBitmap;

@@ -4,7 +4,7 @@
  */
 import type { ProviderName } from './constants.js';
 import type { FieldValue } from './fields.js';
-import type { Endpoint } from './sockaddr.js';
+import type { Endpoint, OtherSockaddr } from './sockaddr.js';
 
 /**
  * Counters of one source (`nstat_counts`). 64-bit counters are exact JS numbers (values above
@@ -36,8 +36,9 @@ export interface Counts {
 /** A decoded descriptor: camelCase names of the dialect's descriptor fields. */
 export interface Descriptor {
   [field: string]: FieldValue;
-  local?: Endpoint;
-  remote?: Endpoint;
+  /** IP endpoints; a sockaddr of another family decodes as OtherSockaddr (kept, not guessed). */
+  local?: Endpoint | OtherSockaddr;
+  remote?: Endpoint | OtherSockaddr;
   ifindex?: number;
   state?: number;
   pid?: number;
@@ -55,7 +56,7 @@ export interface DomainInfo {
   domainOwner?: string;
   domainTrackerCtxt?: string;
   domainAttributedBundleId?: string;
-  remote?: Endpoint;
+  remote?: Endpoint | OtherSockaddr;
   isTracker?: boolean;
   isNonAppInitiated?: boolean;
   isSilent?: boolean;

@@ -16,6 +16,22 @@ export interface Endpoint {
   scopeId?: number;
   /** IPv6 flow info; omitted when 0. */
   flowInfo?: number;
+  /** sa_len when it is not the standard 16/28 (route netmasks are cut short). */
+  saLen?: number;
+}
+
+/**
+ * A sockaddr of another family (route gateways can be AF_LINK, 18): kept as its bytes so that
+ * nothing the kernel sent is lost or guessed.
+ */
+export interface OtherSockaddr {
+  family: 'other';
+  /** sa_family */
+  saFamily: number;
+  /** sa_len */
+  saLen: number;
+  /** Bytes after len/family, up to sa_len, as hex. */
+  data: string;
 }
 
 export const SOCKADDR_IN_LEN = 16;
@@ -56,11 +72,19 @@ export function formatIPv6(b: Uint8Array, off: number): string {
 
 const ipv6Cache = new Bytes16Cache(formatIPv6);
 
-/** Decode a sockaddr union at `off`; undefined for family 0 (no address: e.g. a fresh TCP socket). */
-export function decodeSockaddr(b: Uint8Array, dv: DataView, off: number): Endpoint | undefined {
+const UNION_SIZE = 28;
+
+/**
+ * Decode a sockaddr union at `off`; undefined for family 0 (no address: e.g. a fresh TCP socket).
+ * Other families (and unusual lengths) are kept exactly, never guessed.
+ */
+export function decodeSockaddr(b: Uint8Array, dv: DataView, off: number): Endpoint | OtherSockaddr | undefined {
+  const len = b[off];
   const family = b[off + 1];
   if (family === AF_INET) {
-    return { family: 4, address: formatIPv4(b, off + 4), port: dv.getUint16(off + 2, false) };
+    const ep: Endpoint = { family: 4, address: formatIPv4(b, off + 4), port: dv.getUint16(off + 2, false) };
+    if (len !== SOCKADDR_IN_LEN) ep.saLen = len;
+    return ep;
   }
   if (family === AF_INET6) {
     const ep: Endpoint = { family: 6, address: ipv6Cache.get(b, dv, off + 8), port: dv.getUint16(off + 2, false) };
@@ -68,9 +92,18 @@ export function decodeSockaddr(b: Uint8Array, dv: DataView, off: number): Endpoi
     const scope = dv.getUint32(off + 24, true);
     if (scope !== 0) ep.scopeId = scope;
     if (flow !== 0) ep.flowInfo = flow;
+    if (len !== SOCKADDR_IN6_LEN) ep.saLen = len;
     return ep;
   }
-  return undefined;
+  if (family === 0 && len === 0) return undefined;
+  const end = Math.min(off + UNION_SIZE, off + Math.max(2, len));
+  let data = '';
+  for (let i = off + 2; i < end; i++) data += (b[i] < 16 ? '0' : '') + b[i].toString(16);
+  return { family: 'other', saFamily: family, saLen: len, data };
+}
+
+export function isEndpoint(v: unknown): v is Endpoint {
+  return typeof v === 'object' && v !== null && ((v as Endpoint).family === 4 || (v as Endpoint).family === 6);
 }
 
 export function parseIPv4(text: string): number[] | undefined {
@@ -106,19 +139,25 @@ export function parseIPv6(text: string): number[] | undefined {
 }
 
 /** Encode an endpoint into a zeroed 28-byte sockaddr union at `off` (undefined → all zero). */
-export function encodeSockaddr(b: Uint8Array, dv: DataView, off: number, ep: Endpoint | undefined): void {
+export function encodeSockaddr(b: Uint8Array, dv: DataView, off: number, ep: Endpoint | OtherSockaddr | undefined): void {
   if (!ep) return;
+  if (ep.family === 'other') {
+    b[off] = ep.saLen;
+    b[off + 1] = ep.saFamily;
+    for (let i = 0; i < ep.data.length / 2 && i < UNION_SIZE - 2; i++) b[off + 2 + i] = parseInt(ep.data.slice(2 * i, 2 * i + 2), 16);
+    return;
+  }
   if (ep.family === 4) {
     const a = parseIPv4(ep.address);
     if (!a) throw new TypeError(`bad IPv4 address ${ep.address}`);
-    b[off] = SOCKADDR_IN_LEN;
+    b[off] = ep.saLen ?? SOCKADDR_IN_LEN;
     b[off + 1] = AF_INET;
     dv.setUint16(off + 2, ep.port, false);
     b.set(a, off + 4);
   } else {
     const a = parseIPv6(ep.address);
     if (!a) throw new TypeError(`bad IPv6 address ${ep.address}`);
-    b[off] = SOCKADDR_IN6_LEN;
+    b[off] = ep.saLen ?? SOCKADDR_IN6_LEN;
     b[off + 1] = AF_INET6;
     dv.setUint16(off + 2, ep.port, false);
     dv.setUint32(off + 4, ep.flowInfo ?? 0, false);
