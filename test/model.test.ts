@@ -70,3 +70,17 @@ test('terminal escaping: ESC/CSI/OSC, C1, bidi overrides, NUL, U+FFFD are escape
   assert.equal(escapeTerminal('Café Ωmega 日本'), 'Café Ωmega 日本');
   assert.ok(!/[\x00-\x1f\x7f-\x9f]/.test(escapeTerminal(String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)))));
 });
+
+test('inbound/outbound from the macOS 14 role bits of ifnet_properties (BEHAVIOUR.md §5.9)', async () => {
+  const { SourceTable } = await import('../src/client/source-table.js');
+  const d = dialectFor('10002.1.13');
+  const t = new SourceTable(d);
+  const mk = (srcref: bigint, props: number) => ({ kind: 'srcDesc' as const, context: 0n, flags: 0, srcref, eventFlags: 0n, provider: 2, descriptor: { state: 4, ifnetProperties: props, pid: 1, pname: 'x' } });
+  const [a] = t.apply(mk(1n, 0x4000000 | 8), 0);
+  const [b] = t.apply(mk(2n, 0x8000000 | 8), 0);
+  const [c] = t.apply(mk(3n, 8), 0);
+  assert.equal(a.stream.direction, 'inbound');
+  assert.equal(b.stream.direction, 'outbound');
+  assert.equal(c.stream.direction, undefined);
+  assert.equal(a.stream.interface, 'wifi');
+});

@@ -28,6 +28,7 @@ export interface JsonEvent {
   state?: string;
   listener: boolean;
   failed: boolean;
+  direction?: string;
   pid?: number;
   process?: string;
   epid?: number;
@@ -72,6 +73,7 @@ export function streamToJson(event: string, time: number, s: Stream): JsonEvent 
   if (s.ifindex !== undefined) j.ifindex = s.ifindex;
   if (s.ifname !== undefined) j.ifname = s.ifname;
   if (s.state !== undefined) j.state = s.state;
+  if (s.direction !== undefined) j.direction = s.direction;
   if (s.pid !== undefined) j.pid = s.pid;
   if (s.process !== undefined) j.process = s.process;
   if (s.epid !== undefined) j.epid = s.epid;

@@ -39,6 +39,8 @@ export interface Stream {
   listener: boolean;
   /** A TCP connection that was attempted and never established (set when it ends). */
   failed: boolean;
+  /** Who opened it, from the kernel's role bits (macOS 14+: SOURCE_IS_INBOUND/OUTBOUND, §5.9). */
+  direction?: 'inbound' | 'outbound';
   pid?: number;
   process?: string;
   epid?: number;
@@ -95,8 +97,10 @@ export function interfaceKind(dialect: Dialect, props: number | undefined): Inte
 }
 
 const TCP_LIKE = new Set<ProviderName>(['tcp', 'tcpUserland', 'quic']);
-/** B14+ role bit for kernel TCP listeners in ifnet_properties (BEHAVIOUR.md §5.9). */
+/** B14+ role bits for kernel TCP in ifnet_properties (BEHAVIOUR.md §5.9). */
 const ROLE_LISTENER = 0x2000000;
+const ROLE_INBOUND = 0x4000000;
+const ROLE_OUTBOUND = 0x8000000;
 
 export function newStream(dialect: Dialect, srcref: bigint, providerIdNum: number, now: number): Stream {
   const kind = providerName(dialect, providerIdNum);
@@ -140,6 +144,9 @@ export function applyDescriptor(dialect: Dialect, s: Stream, d: Descriptor): boo
   if (TCP_LIKE.has(s.providerKind as ProviderName) && typeof d.state === 'number') {
     s.state = tcpStateName(d.state);
     s.listener = d.state === 1 || ((d.ifnetProperties ?? 0) & ROLE_LISTENER) !== 0;
+    const props = d.ifnetProperties ?? 0;
+    if (props & ROLE_INBOUND) s.direction = 'inbound';
+    else if (props & ROLE_OUTBOUND) s.direction = 'outbound';
   }
   if (typeof d.pid === 'number') s.pid = d.pid;
   if (typeof d.pname === 'string') s.process = d.pname;
