@@ -17,7 +17,15 @@ import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { NtstatError } from '../src/errors.js';
 import { allDialects, dialectFor, type Dialect } from '../src/protocol/index.js';
-import { replayEvents, type ReplayRecord } from '../src/cli/replay.js';
+import type { ReplayRecord } from '../src/transport/replay.js';
+import { decodeDatagram } from '../src/protocol/decode.js';
+import { SourceTable } from '../src/client/source-table.js';
+
+/** What the passive client does with each replayed record: decode, then the source table. */
+function* replayEvents(records: ReplayRecord[], d: Dialect) {
+  const table = new SourceTable(d);
+  for (const r of records) for (const m of decodeDatagram(r.data, d, { unknownTypes: 'skip' })) yield* table.apply(m, r.time);
+}
 import { Direction, NTCAP_MAX_RECORD, NtcapWriter, encodeNtcapPreamble, encodeNtcapRecord, openNtcapFile, parseNtcap, type NtcapReader, type NtcapRecord } from '../src/transport/ntcap.js';
 import { encodeLibntstatRecord, parseLibntstat, readLibntstatFile, type LibntstatRecord } from '../src/transport/libntstat-reader.js';
 import { FUZZ_SEED, InvariantError, concat, fuzzParams, mutate, MUT_OPS, regressionVectors, simulatorCorpus, unhex, withoutStacks, type MutOp } from './helpers/hostile.js';

@@ -1,21 +1,19 @@
-/** `ntstat replay FILE`: a recording through the client's source table, printed as log or NDJSON. */
+/**
+ * `ntstat replay FILE`: a recording played through the same client, source table and stream
+ * model as a live session (a passive client over a ReplayTransport), printed as log or NDJSON.
+ */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { NtstatError } from '../errors.js';
+import { NetworkStatisticsClient } from '../client/client.js';
+import type { StreamEvent } from '../client/source-table.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
-import { Direction, isNtcap, openNtcapFile, type NtcapReader } from '../transport/ntcap.js';
+import { isNtcap, openNtcapFile, type NtcapReader } from '../transport/ntcap.js';
+import { ReplayTransport, type ReplayRecord } from '../transport/replay.js';
 import { compileFilter } from './filters.js';
 import type { CliIo } from './io.js';
 import { selectDialect, type CliOptions } from './options.js';
 import { makeEventSink } from './output.js';
-import { libntstatRecords, replayEvents, type ReplayRecord } from './replay.js';
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
-}
+import { atRecord, libntstatRecords, ntcapRecords } from './replay.js';
 
 export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   const file = o.positionals[0];
@@ -37,30 +35,34 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
     records = libntstatRecords(file);
   }
   if (dialect.warning) io.stderr.write(`ntstat: warning: ${dialect.warning}\n`);
+  let current = 0;
+  const tracked = (function* () {
+    for (const r of records) {
+      current = r.offset;
+      yield r;
+    }
+  })();
+  const transport = new ReplayTransport(tracked, { speed: o.speed ?? 0 });
+  const client = new NetworkStatisticsClient({ transport, dialect, passive: true, clock: () => transport.now, ...(io.signal ? { signal: io.signal } : {}) });
   const sink = makeEventSink(io, { json: o.json, utc: o.utc, count: o.count, filter: compileFilter(o) });
   if (!o.json) io.stdout.write(`XNU version:${xnuLabel}\n`);
-  const speed = o.speed ?? 0;
-  let firstRecordTime: number | undefined;
-  let started = 0;
-  for (const ev of replayEvents(records, dialect)) {
-    if (io.signal?.aborted) break;
-    if (speed > 0) {
-      // Pace by recorded time: real time divided by --speed.
-      if (firstRecordTime === undefined) {
-        firstRecordTime = ev.time;
-        started = Date.now();
-      }
-      const due = started + (ev.time - firstRecordTime) / speed;
-      const wait = due - Date.now();
-      if (wait > 0) await sleep(wait, io.signal);
-    }
-    if (!sink.write(ev)) break;
+  let failure: unknown;
+  for (const kind of ['added', 'update', 'removed'] as const) {
+    client.on(kind, (_s, ev: StreamEvent) => {
+      if (!sink.write(ev)) client.stop();
+    });
   }
-  if (ntcap) {
-    ntcap.close();
-    const torn = ntcap.tornTail;
-    if (torn) io.stderr.write(`ntstat: warning: the recording ends with a torn record at byte ${torn.offset} (${torn.reason}); every complete record was replayed\n`);
-  }
+  client.on('error', (e: unknown) => {
+    // A record that does not decode for the dialect: stop at it (a corrupt file is an error).
+    failure ??= atRecord(e, current);
+    client.stop();
+  });
+  await client.connect();
+  await client.closed();
+  ntcap?.close();
+  if (failure) throw failure;
+  const torn = ntcap?.tornTail;
+  if (torn) io.stderr.write(`ntstat: warning: the recording ends with a torn record at byte ${torn.offset} (${torn.reason}); every complete record was replayed\n`);
   return 0;
 }
 
@@ -75,12 +77,5 @@ function detectFormat(file: string): 'ntcap' | 'libntstat' {
     throw new NtstatError('ERR_NTSTAT_CAPTURE', `cannot open ${file}: ${(e as Error).message}`, { cause: e });
   } finally {
     if (fd !== undefined) closeSync(fd);
-  }
-}
-
-function* ntcapRecords(r: NtcapReader): Generator<ReplayRecord> {
-  for (const rec of r.records()) {
-    if (rec.direction !== Direction.FromKernel) continue;
-    yield { time: Number(rec.timeNs / 1_000_000n), data: rec.data, offset: rec.offset };
   }
 }

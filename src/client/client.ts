@@ -79,6 +79,11 @@ export interface ClientOptions {
   clock?: () => number;
   /** How long to wait for a SUCCESS/ERROR (default 10 s). */
   requestTimeout?: number;
+  /**
+   * Observe only: send no request, just interpret what arrives (a replayed recording, a tap).
+   * Streams reported before the first SUCCESS (the recorded subscription walk) are `initial`.
+   */
+  passive?: boolean;
 }
 
 export type ClientEvent =
@@ -191,6 +196,12 @@ export class NetworkStatisticsClient extends EventEmitter {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     try {
       await this.openTransport();
+      if (this.opts.passive) {
+        this.stateValue = 'running';
+        this.opts.signal?.addEventListener('abort', () => this.stop(), { once: true });
+        if (this.opts.signal?.aborted) this.stop();
+        return;
+      }
       this.stateValue = 'subscribing';
       await this.subscribe();
       if (this.stateValue !== 'subscribing') return;
@@ -232,7 +243,7 @@ export class NetworkStatisticsClient extends EventEmitter {
       onDatagram: (d, truncated) => this.onDatagram(d, truncated),
       onClose: (err) => this.onTransportClose(err),
     });
-    if (this.transport.setReceiveBufferSize) {
+    if (this.transport.setReceiveBufferSize && !this.opts.passive) {
       const got = this.transport.setReceiveBufferSize(this.opts.receiveBufferSize);
       if (got !== undefined) this.receiveBuffer = got;
     }
@@ -501,6 +512,7 @@ export class NetworkStatisticsClient extends EventEmitter {
       switch (m.kind) {
         case 'success':
         case 'error':
+          if (this.opts.passive && m.kind === 'success') this.table.initialPhase = false;
           if (!this.pending.complete(m) && m.kind === 'error' && m.errno !== DarwinErrno.EAGAIN && m.context !== 0n) {
             // An ERROR for a request nobody waits for (a silent-success request that failed).
             this.emit('kernelError', m);
