@@ -82,11 +82,11 @@ test('sweeps: a source missing from more than `grace` complete sweeps is removed
   let g = t.beginSweep();
   feed(t, [upd(1n)]);
   let out: StreamEvent[] = [];
-  assert.equal(t.endSweep(g, 2000, out), 0, 'first miss is within grace');
+  assert.equal(t.endSweep(g, 2000, out, 1), 0, 'first miss is within grace');
   g = t.beginSweep();
   feed(t, [upd(1n)]);
   out = [];
-  assert.equal(t.endSweep(g, 3000, out), 1);
+  assert.equal(t.endSweep(g, 3000, out, 1), 1);
   assert.deepEqual(out.map((e) => [e.event, e.stream.id]), [['removed', '2']]);
   assert.ok(t.get(1n));
 });

@@ -385,8 +385,9 @@ export class NetworkStatisticsClient extends EventEmitter {
     const gen = table.beginSweep();
     this.lossDuringSweep = false;
     let ok: boolean;
+    const aggregatedSweep = d.constants['NSTAT_MSG_TYPE_GET_UPDATE'] !== undefined && !this.lossFree;
     try {
-      if (d.constants['NSTAT_MSG_TYPE_GET_UPDATE'] !== undefined && !this.lossFree) ok = await this.pagedPoll('getUpdate');
+      if (aggregatedSweep) ok = await this.pagedPoll('getUpdate');
       else ok = (await this.pagedPoll('getSrcDesc')) && (await this.pagedPoll('querySrc'));
     } catch (e) {
       if (this.stateValue === 'running') this.emit('error', e);
@@ -402,8 +403,38 @@ export class NetworkStatisticsClient extends EventEmitter {
       this.sweepLostBatches = false;
       return false;
     }
+    // Absence from a sweep means "gone" only if the sweep could not lose anything. Aggregated
+    // batches are dropped whole and silently when the queue is full (§4), so a source missing
+    // from an aggregated sweep is confirmed by a loss-free GET_SRC_DESC(ALL) sweep (direct
+    // enqueues: a full queue gives an explicit ENOBUFS and the chunk resumes) before it is reaped.
+    // macOS 15 aggregates every ALL poll: there, absence from three sweeps in a row is required.
+    let reapGen = gen;
+    let grace = 0;
+    const isAggregated = aggregatedSweep || this.isMacos15();
+    if (isAggregated && table.hasUnseen(gen)) {
+      if (this.lossFreeAvailable()) {
+        const unseen = table.unseenSince(gen);
+        reapGen = table.beginSweep();
+        let confirmed = false;
+        try {
+          confirmed = await this.pagedPoll('getSrcDesc');
+        } catch (e) {
+          if (this.stateValue === 'running') this.emit('error', e);
+        }
+        if (!confirmed || this.stateValue !== 'running') return false;
+        // Sources the confirmation found that the aggregated sweep did not: their batches were
+        // dropped silently. Count them, and use loss-free sweeps until the storm passes.
+        const lost = unseen.filter((ref) => table.seenSince(ref, reapGen)).length;
+        if (lost > 0) {
+          this.countDrop('batch-lost', lost);
+          this.lossFree = true;
+        }
+      } else {
+        grace = 2;
+      }
+    }
     const events: StreamEvent[] = [];
-    const vanished = table.endSweep(gen, this.clock(), events);
+    const vanished = table.endSweep(reapGen, this.clock(), events, grace);
     table.initialPhase = false;
     this.sweepsCompleted++;
     this.emitEvents(events);

@@ -185,13 +185,33 @@ export class SourceTable {
     return ++this.generation;
   }
 
+  /** Sources unseen since sweep `generation` began. */
+  unseenSince(generation: number): bigint[] {
+    const out: bigint[] = [];
+    for (const [ref, e] of this.entries) if (e.seen < generation) out.push(ref);
+    return out;
+  }
+
+  /** Was this source seen since sweep `generation` began? */
+  seenSince(srcref: bigint, generation: number): boolean {
+    const e = this.entries.get(srcref);
+    return e !== undefined && e.seen >= generation;
+  }
+
+  /** Is any source unseen since sweep `generation` began? */
+  hasUnseen(generation: number): boolean {
+    for (const e of this.entries.values()) if (e.seen < generation) return true;
+    return false;
+  }
+
   /**
    * End a complete sweep: a source absent from more than `grace` consecutive complete sweeps is
-   * removed (BEHAVIOUR.md §4 resync: its SRC_REMOVED was lost). The grace guards against
-   * aggregated batches the kernel dropped silently inside an otherwise complete sweep.
+   * removed (BEHAVIOUR.md §4 resync: its SRC_REMOVED was lost). A grace guards against
+   * aggregated batches the kernel dropped silently inside an otherwise complete sweep, where no
+   * loss-free sweep exists to confirm the absence.
    * Returns the number of sources removed this way.
    */
-  endSweep(generation: number, now: number, out: StreamEvent[] = [], grace = 1): number {
+  endSweep(generation: number, now: number, out: StreamEvent[] = [], grace = 0): number {
     let removed = 0;
     for (const [srcref, e] of [...this.entries]) {
       if (e.seen >= generation) continue;
