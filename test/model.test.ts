@@ -84,3 +84,12 @@ test('inbound/outbound from the macOS 14 role bits of ifnet_properties (BEHAVIOU
   assert.equal(c.stream.direction, undefined);
   assert.equal(a.stream.interface, 'wifi');
 });
+
+test('Darwin release -> macOS: 20.1.0 = 11.0, 21.1.0 = 12.0.1, 21.2.0 = 12.1, 22.1.0 = 13.0, 23.1.0 = 14.1 (Apple release history)', async () => {
+  const { dialectFor: df, macosForDarwin } = await import('../src/protocol/dialect.js');
+  assert.equal(macosForDarwin('20.1.0'), '11.0');
+  assert.equal(macosForDarwin('22.1.0'), '13.0');
+  assert.equal(macosForDarwin('23.1.0'), '14.1');
+  assert.equal(df('darwin:21.1.0').family, 'd8019', 'macOS 12.0.1 has the 12.0 layout');
+  assert.equal(df('darwin:21.2.0').family, 'd8019_61', 'macOS 12.1');
+});

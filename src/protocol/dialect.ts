@@ -179,11 +179,17 @@ export function parseVersion(input: string, kind?: VersionKind): ParsedVersion {
   throw bad();
 }
 
-/** Darwin release -> macOS version: 11.x = 10.7 … 19.x = 10.15; 20.x = 11 … 24.x = 15. */
+/**
+ * Darwin release -> macOS version: 11.x = 10.7 … 19.x = 10.15; 20.x = 11 … 24.x = 15. For
+ * Darwin 20–22 the first release of each macOS major was Darwin N.1 (20.1.0 = 11.0, 21.1.0 =
+ * 12.0.1, 22.1.0 = 13.0), so the minor is one behind; from 23 they match (23.1.0 = 14.1).
+ * A last resort only: kern.version names the exact xnu build and is preferred.
+ */
 export function macosForDarwin(darwin: string): string {
   const t = parseTuple(darwin);
   if (!t || t[0] < 11) throw new NtstatError('ERR_NTSTAT_UNKNOWN_VERSION', `unknown Darwin release ${darwin}`);
   const minor = t[1] ?? 0;
+  if (t[0] >= 20 && t[0] <= 22) return `${t[0] - 9}.${Math.max(0, minor - 1)}`;
   return t[0] >= 20 ? `${t[0] - 9}.${minor}` : `10.${t[0] - 4}.${minor}`;
 }
 
