@@ -7,6 +7,7 @@ import { dialectFor } from '../src/protocol/dialect.js';
 import { benchDecode, type DecodeResult } from './decode.js';
 import { syntheticCapture } from './capture.js';
 import { fmt } from './common.js';
+import { benchClient } from './client-cost.js';
 
 interface Row {
   figure: string;
@@ -32,6 +33,10 @@ async function main(): Promise<void> {
     );
   }
   results.decode = decode;
+  // Benchmarks 3–5: client cycle cost, memory, end to end (bench/client-cost.ts).
+  const more = await benchClient();
+  rows.push(...more.rows);
+  Object.assign(results, more.results);
   const w = [Math.max(...rows.map((r) => r.figure.length)), Math.max(...rows.map((r) => r.value.length)), Math.max(...rows.map((r) => r.goal.length))];
   const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(w[0])}  ${b.padEnd(w[1])}  ${c.padEnd(w[2])}  ${d}`;
   console.log(line('figure', 'measured', 'goal', 'met'));
