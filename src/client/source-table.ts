@@ -97,7 +97,7 @@ export class SourceTable {
           if (this.dialect.srcrefSize === 8) return out;
           this.ended.delete(msg.srcref);
         }
-        this.entries.set(msg.srcref, { providerId: msg.provider, announced: false, seen: this.generation, missed: 0 });
+        this.entries.set(msg.srcref, { stream: undefined, providerId: msg.provider, pendingCounts: undefined, announced: false, seen: this.generation, missed: 0 });
         return out;
       }
       case 'srcDesc':
@@ -136,10 +136,12 @@ export class SourceTable {
     descriptor: Descriptor | undefined,
     counts?: Counts,
   ): void {
-    if (this.ended.has(srcref)) return;
     let e = this.entries.get(srcref);
     if (!e) {
-      e = { providerId: provider, announced: false, seen: this.generation, missed: 0 };
+      // A live entry is never in `ended` (remove() moves it there, a re-add takes it out): only an
+      // unknown srcref needs the check.
+      if (this.ended.has(srcref)) return;
+      e = { stream: undefined, providerId: provider, pendingCounts: undefined, announced: false, seen: this.generation, missed: 0 };
       this.entries.set(srcref, e);
     }
     e.seen = this.generation;

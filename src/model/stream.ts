@@ -6,6 +6,7 @@
 import type { Dialect } from '../protocol/dialect.js';
 import { providerName, tcpStateName, type ProviderName } from '../protocol/constants.js';
 import type { Counts, Descriptor } from '../protocol/messages.js';
+import type { ActivityBitmap } from '../protocol/fields.js';
 import { isEndpoint, type Endpoint } from '../protocol/sockaddr.js';
 
 /** Provider as shown to users (DESIGN.md §4); `userland`/`subflow` tell the variants apart. */
@@ -75,8 +76,62 @@ const PUBLIC_PROVIDER: Record<ProviderName, [StreamProvider, boolean, boolean?]>
   sysinfo: ['sysinfo', false],
 };
 
+/**
+ * Built as object literals, not `{ ...c, minRttMs, … }`: on Node 20 (V8 11.3) adding properties to
+ * a spread clone takes a slow path (~5 µs per call with 18 fields) and leaves a ~1 KB object.
+ * Dialects from 10.10 (d2782) on have all six per-medium fields and take the first literal; the
+ * rest (none, or d2422's cell + wifi) add exactly the fields present to the second.
+ */
 export function toStreamCounts(c: Counts): StreamCounts {
-  return { ...c, minRttMs: c.minRtt / 32, avgRttMs: c.avgRtt / 32, varRttMs: c.varRtt / 16 };
+  if (c.cellRxBytes !== undefined && c.cellTxBytes !== undefined && c.wifiRxBytes !== undefined && c.wifiTxBytes !== undefined && c.wiredRxBytes !== undefined && c.wiredTxBytes !== undefined) {
+    return {
+      rxPackets: c.rxPackets,
+      rxBytes: c.rxBytes,
+      txPackets: c.txPackets,
+      txBytes: c.txBytes,
+      rxDuplicateBytes: c.rxDuplicateBytes,
+      rxOutOfOrderBytes: c.rxOutOfOrderBytes,
+      txRetransmit: c.txRetransmit,
+      connectAttempts: c.connectAttempts,
+      connectSuccesses: c.connectSuccesses,
+      minRtt: c.minRtt,
+      avgRtt: c.avgRtt,
+      varRtt: c.varRtt,
+      cellRxBytes: c.cellRxBytes,
+      cellTxBytes: c.cellTxBytes,
+      wifiRxBytes: c.wifiRxBytes,
+      wifiTxBytes: c.wifiTxBytes,
+      wiredRxBytes: c.wiredRxBytes,
+      wiredTxBytes: c.wiredTxBytes,
+      minRttMs: c.minRtt / 32,
+      avgRttMs: c.avgRtt / 32,
+      varRttMs: c.varRtt / 16,
+    };
+  }
+  const out: StreamCounts = {
+    rxPackets: c.rxPackets,
+    rxBytes: c.rxBytes,
+    txPackets: c.txPackets,
+    txBytes: c.txBytes,
+    rxDuplicateBytes: c.rxDuplicateBytes,
+    rxOutOfOrderBytes: c.rxOutOfOrderBytes,
+    txRetransmit: c.txRetransmit,
+    connectAttempts: c.connectAttempts,
+    connectSuccesses: c.connectSuccesses,
+    minRtt: c.minRtt,
+    avgRtt: c.avgRtt,
+    varRtt: c.varRtt,
+    minRttMs: c.minRtt / 32,
+    avgRttMs: c.avgRtt / 32,
+    varRttMs: c.varRtt / 16,
+  };
+  if (c.cellRxBytes !== undefined) out.cellRxBytes = c.cellRxBytes;
+  if (c.cellTxBytes !== undefined) out.cellTxBytes = c.cellTxBytes;
+  if (c.wifiRxBytes !== undefined) out.wifiRxBytes = c.wifiRxBytes;
+  if (c.wifiTxBytes !== undefined) out.wifiTxBytes = c.wifiTxBytes;
+  if (c.wiredRxBytes !== undefined) out.wiredRxBytes = c.wiredRxBytes;
+  if (c.wiredTxBytes !== undefined) out.wiredTxBytes = c.wiredTxBytes;
+  return out;
 }
 
 /** Interface medium from `ifnet_properties` bits, using the dialect's own constants. */
@@ -123,23 +178,66 @@ export function newStream(dialect: Dialect, srcref: bigint, providerIdNum: numbe
   return s;
 }
 
-/** Apply a descriptor; returns true when something user-visible changed. */
+/** Same address, port and scope: what the summary (and `update` events) consider. */
+function sameSummaryEndpoint(a: Endpoint | undefined, b: Endpoint | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.address === b.address && a.port === b.port && a.scopeId === b.scopeId);
+}
+
+/** Every field a decoded Endpoint can carry is equal, so one object can stand for the other. */
+function identicalEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.family === b.family && a.address === b.address && a.port === b.port && a.scopeId === b.scopeId && a.flowInfo === b.flowInfo && a.saLen === b.saLen;
+}
+
+function isBitmap(v: unknown): v is ActivityBitmap {
+  return typeof v === 'object' && v !== null && typeof (v as ActivityBitmap).bits === 'string' && typeof (v as ActivityBitmap).start === 'number';
+}
+
+const interfaceKinds = new WeakMap<Dialect, Map<number | undefined, InterfaceKind>>();
+/** interfaceKind() memoised per dialect (a handful of distinct ifnet_properties values). */
+function interfaceKindOf(dialect: Dialect, props: number | undefined): InterfaceKind {
+  let m = interfaceKinds.get(dialect);
+  if (!m) interfaceKinds.set(dialect, (m = new Map()));
+  let k = m.get(props);
+  if (k === undefined) {
+    k = interfaceKind(dialect, props);
+    if (m.size < 1024) m.set(props, k);
+  }
+  return k;
+}
+
+/**
+ * Apply a descriptor; returns true when something user-visible changed (addresses, state, pid,
+ * process, interface, ifindex). The descriptor is owned by the stream from here on: endpoints and
+ * the activity bitmap equal to the ones the stream already holds are replaced by those, so the
+ * fresh copies die young instead of being promoted every poll.
+ */
 export function applyDescriptor(dialect: Dialect, s: Stream, d: Descriptor): boolean {
-  const before = summaryKey(s);
+  const pLocal = s.local;
+  const pRemote = s.remote;
+  const pState = s.state;
+  const pPid = s.pid;
+  const pProcess = s.process;
+  const pInterface = s.interface;
+  const pIfindex = s.ifindex;
+  let local = isEndpoint(d.local) ? d.local : undefined;
+  let remote = isEndpoint(d.remote) ? d.remote : undefined;
+  if (local && pLocal && local !== pLocal && identicalEndpoint(local, pLocal)) d.local = local = pLocal;
+  if (remote && pRemote && remote !== pRemote && identicalEndpoint(remote, pRemote)) d.remote = remote = pRemote;
+  const pBitmap = s.descriptor?.activityBitmap;
+  const bitmap = d.activityBitmap;
+  if (isBitmap(pBitmap) && isBitmap(bitmap) && pBitmap !== bitmap && pBitmap.start === bitmap.start && pBitmap.bits === bitmap.bits) d.activityBitmap = pBitmap;
   s.descriptor = d;
-  const local = isEndpoint(d.local) ? d.local : undefined;
-  const remote = isEndpoint(d.remote) ? d.remote : undefined;
   if (local) s.local = local;
-  else delete s.local;
+  else if (pLocal) delete s.local;
   if (remote) s.remote = remote;
-  else delete s.remote;
+  else if (pRemote) delete s.remote;
   const fam = local?.family ?? remote?.family;
   if (fam) s.family = fam;
   if (typeof d.ifindex === 'number') s.ifindex = d.ifindex;
   if (s.providerKind === 'ifnet') {
     if (typeof d.name === 'string') s.ifname = d.name;
   } else {
-    s.interface = interfaceKind(dialect, d.ifnetProperties);
+    s.interface = interfaceKindOf(dialect, d.ifnetProperties);
   }
   if (TCP_LIKE.has(s.providerKind as ProviderName) && typeof d.state === 'number') {
     s.state = tcpStateName(d.state);
@@ -155,28 +253,58 @@ export function applyDescriptor(dialect: Dialect, s: Stream, d: Descriptor): boo
   if (typeof d.eupid === 'number') s.eupid = d.eupid;
   if (d.uuid) s.uuid = d.uuid;
   if (d.euuid) s.euuid = d.euuid;
-  return summaryKey(s) !== before;
+  return (
+    !sameSummaryEndpoint(s.local, pLocal) ||
+    !sameSummaryEndpoint(s.remote, pRemote) ||
+    s.state !== pState ||
+    s.pid !== pPid ||
+    s.process !== pProcess ||
+    s.interface !== pInterface ||
+    s.ifindex !== pIfindex
+  );
 }
 
-function summaryKey(s: Stream): string {
-  const ep = (e?: Endpoint) => (e ? `${e.address}|${e.port}|${e.scopeId ?? ''}` : '');
-  return `${ep(s.local)}/${ep(s.remote)}/${s.state ?? ''}/${s.pid ?? ''}/${s.process ?? ''}/${s.interface}/${s.ifindex ?? ''}`;
+/** Every field of the new counts equals the stream's current ones (optional fields included). */
+function sameCounts(p: StreamCounts, c: Counts): boolean {
+  return (
+    p.rxPackets === c.rxPackets &&
+    p.rxBytes === c.rxBytes &&
+    p.txPackets === c.txPackets &&
+    p.txBytes === c.txBytes &&
+    p.rxDuplicateBytes === c.rxDuplicateBytes &&
+    p.rxOutOfOrderBytes === c.rxOutOfOrderBytes &&
+    p.txRetransmit === c.txRetransmit &&
+    p.connectAttempts === c.connectAttempts &&
+    p.connectSuccesses === c.connectSuccesses &&
+    p.minRtt === c.minRtt &&
+    p.avgRtt === c.avgRtt &&
+    p.varRtt === c.varRtt &&
+    p.cellRxBytes === c.cellRxBytes &&
+    p.cellTxBytes === c.cellTxBytes &&
+    p.wifiRxBytes === c.wifiRxBytes &&
+    p.wifiTxBytes === c.wifiTxBytes &&
+    p.wiredRxBytes === c.wiredRxBytes &&
+    p.wiredTxBytes === c.wiredTxBytes
+  );
 }
 
-/** Apply counts at time `now` (ms); computes rates against the previous sample. */
+/**
+ * Apply counts at time `now` (ms); computes rates against the previous sample. Counts equal to
+ * the current ones (an idle source: most sources at most polls) keep the current object, so an
+ * idle stream allocates nothing that outlives the poll.
+ */
 export function applyCounts(s: Stream, c: Counts, now: number): boolean {
   const prev = s.counts;
-  const next = toStreamCounts(c);
   let changed = true;
   if (prev) {
-    changed = prev.rxBytes !== next.rxBytes || prev.txBytes !== next.txBytes || prev.rxPackets !== next.rxPackets || prev.txPackets !== next.txPackets;
+    changed = prev.rxBytes !== c.rxBytes || prev.txBytes !== c.txBytes || prev.rxPackets !== c.rxPackets || prev.txPackets !== c.txPackets;
     const dt = (now - s.lastUpdated) / 1000;
     if (dt > 0) {
-      s.rxBytesPerSec = Math.max(0, (next.rxBytes - prev.rxBytes) / dt);
-      s.txBytesPerSec = Math.max(0, (next.txBytes - prev.txBytes) / dt);
+      s.rxBytesPerSec = Math.max(0, (c.rxBytes - prev.rxBytes) / dt);
+      s.txBytesPerSec = Math.max(0, (c.txBytes - prev.txBytes) / dt);
     }
   }
-  s.counts = next;
+  if (!prev || changed || !sameCounts(prev, c)) s.counts = toStreamCounts(c);
   s.lastUpdated = now;
   return changed;
 }

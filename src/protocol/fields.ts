@@ -141,7 +141,9 @@ export function readU64Number(dv: DataView, off: number): number {
       offset: off,
     });
   }
-  return hi * 0x1_0000_0000 + lo;
+  // `hi * 2^32 + lo` is a double even when hi is 0: stored in an object it is a boxed HeapNumber
+  // (16 B more per field). Small values stay small integers this way.
+  return hi === 0 ? lo : hi * 0x1_0000_0000 + lo;
 }
 
 export function writeU64Number(dv: DataView, off: number, v: number): void {
@@ -190,10 +192,18 @@ function rawOrUndefined(b: Uint8Array, off: number, size: number): Uint8Array | 
   return undefined;
 }
 
+/** The 16 bitmap bytes as 32 hex digits, most significant byte first, as one flat string. */
+function formatBitmapBits(b: Uint8Array, off: number): string {
+  // join() builds a flat string; `+=` would leave a 16-deep rope (15 extra heap objects, ~300 B)
+  // in every stored descriptor.
+  const parts: string[] = new Array<string>(16);
+  for (let i = 0; i < 16; i++) parts[i] = HEX[b[off + 15 - i]];
+  return parts.join('');
+}
+const bitmapCache = new Bytes16Cache(formatBitmapBits);
+
 function readBitmap(b: Uint8Array, dv: DataView, o: number): ActivityBitmap {
-  let bits = '';
-  for (let i = 15; i >= 0; i--) bits += HEX[b[o + 8 + i]];
-  return { start: readU64Number(dv, o), bits };
+  return { start: readU64Number(dv, o), bits: bitmapCache.get(b, dv, o + 8) };
 }
 
 function compileReader(layout: StructLayout): StructReader | undefined {
