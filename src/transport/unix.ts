@@ -65,7 +65,7 @@ export function connectUnixDatagram(path: string, libc: Libc = loadLibc()): Data
 }
 
 export interface UnixDatagramListener {
-  /** Resolves with a socket connected to the first client and that client's first datagram. */
+  /** Resolves with a socket connected to the first client and its first datagram; the fd is then the caller's. */
   accept(): Promise<{ fd: number; first: Uint8Array }>;
   close(): void;
 }
@@ -85,6 +85,8 @@ export function listenUnixDatagram(path: string, libc: Libc = loadLibc()): UnixD
   makeNonBlockingCloexec(libc, fd);
   const poller = libc.poll(fd);
   let closed = false;
+  /** After accept() the fd belongs to the caller: close() must not close it again. */
+  let handedOff = false;
   const close = () => {
     if (closed) return;
     closed = true;
@@ -107,13 +109,14 @@ export function listenUnixDatagram(path: string, libc: Libc = loadLibc()): UnixD
             return;
           }
           poller.close();
+          handedOff = true;
           resolve({ fd, first: r.data });
         });
       });
     },
     close() {
       close();
-      libc.close(fd);
+      if (!handedOff) libc.close(fd);
     },
   };
 }
