@@ -625,7 +625,8 @@ export class TableOracle {
         break;
       }
       case 'srcRemoved':
-        this.state.set(m.srcref, 'ended');
+        // A removal of a srcref the table does not hold is ignored (and not remembered).
+        if (this.state.has(m.srcref)) this.state.set(m.srcref, 'ended');
         this.lastDesc.delete(m.srcref);
         break;
       default:
@@ -888,8 +889,8 @@ export const FUZZ_SCALE = Math.max(0.01, Number(process.env.NTSTAT_FUZZ_SCALE ??
  */
 export const FUZZ_SEED = process.env.NTSTAT_FUZZ_SEED !== undefined ? Number(process.env.NTSTAT_FUZZ_SEED) | 0 : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
 
-export function fuzzParams(numRuns: number, salt = 0): { numRuns: number; seed: number } {
-  return { numRuns: Math.max(1, Math.round(numRuns * FUZZ_SCALE)), seed: (FUZZ_SEED + salt) | 0 };
+export function fuzzParams(numRuns: number, salt = 0): { numRuns: number; seed: number; includeErrorInReport: boolean } {
+  return { numRuns: Math.max(1, Math.round(numRuns * FUZZ_SCALE)), seed: (FUZZ_SEED + salt) | 0, includeErrorInReport: true };
 }
 
 /**
