@@ -118,12 +118,12 @@ describe('storm: receive-queue exhaustion for minutes of simulated time (slow re
     ['d10002', 8192],
     ['11215.61.5', 65536],
   ] as const) {
-    test(`${dialect}: 3 simulated minutes of backpressure-storm with a ${rcvbuf}-byte queue, then convergence`, { timeout: 60_000 }, async () => {
+    test(`${dialect}: 2 simulated minutes of backpressure-storm with a ${rcvbuf}-byte queue, then convergence`, { timeout: 60_000 }, async () => {
       const r = await stormRun({ dialect, scenario: 'backpressure-storm', scale: 0.1, steps: 0, receiveBufferSize: rcvbuf });
       try {
-        await drive(r, 18, 10_000, true);
+        await drive(r, 12, 10_000, true);
         const truth = r.sim.groundTruth({ descriptors: false, counts: false });
-        assert.ok(r.kernel.now >= 180_000);
+        assert.ok(r.kernel.now >= 120_000);
         assert.ok(truth.dropped.total > 10_000, `the kernel dropped ${truth.dropped.total} messages`);
         assert.ok(r.client.getNumDrops() > 0, 'the client counted the loss');
         assertTyped(r.errors, dialect);
@@ -483,7 +483,7 @@ describe('storm: a CONTINUATION that never ends', () => {
       `every chunk answered SUCCESS|CONTINUATION (${perChunk} replies each): sweep() must give up in bounded time`,
       {
         timeout: 15_000,
-        todo: 'client bug: pagedPoll (src/client/client.ts, the `if (paced && done.flags & HeaderFlag.CONTINUATION) { … retries = 0; continue; }` branch) has no bound on chunks per sweep, so a kernel that always says CONTINUATION keeps sweep() pending forever (about 10 000 chunks/s here)',
+        todo: 'client bug: pagedPoll (src/client/client.ts, the `if (paced && done.flags & HeaderFlag.CONTINUATION) { … retries = 0; continue; }` branch) has no bound on chunks per sweep, so a kernel that always says CONTINUATION keeps sweep() pending forever (3 000–90 000 chunks/s here)',
       },
       async () => {
         const d = new SimKernel({ dialect: 'd10002' }).dialect;
@@ -493,7 +493,7 @@ describe('storm: a CONTINUATION that never ends', () => {
         client.on('error', (e) => errors.push(e));
         await client.connect();
         try {
-          const ok = await withDeadline(client.sweep(), 3000, 'sweep()').catch((e: Error) => {
+          const ok = await withDeadline(client.sweep(), 1000, 'sweep()').catch((e: Error) => {
             throw new Error(`${e.message} (${chunks()} chunks answered by then)`);
           });
           assert.equal(ok, false, 'an endless sweep is not a complete sweep');
