@@ -372,7 +372,7 @@ describe('fuzz: the client against a scripted hostile kernel', () => {
         await withDeadline(client.closed(), 1000, 'closed()');
         if (problems.length) throw new Error(`${problems.join('\n')}\nfamily ${d.family}`);
       }),
-      fuzzParams(300, 22),
+      fuzzParams(420, 22),
     );
     t.diagnostic(`${datagramsFed - before} datagrams in ${((performance.now() - t0) / 1000).toFixed(1)} s (seed ${FUZZ_SEED + 22})`);
   });

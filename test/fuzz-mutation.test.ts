@@ -72,7 +72,7 @@ describe('fuzz: mutated simulator records never break decodeDatagram [21 header 
       const c = corpora[i];
       check(mutate(c.small[pick % c.small.length], ops, c.dialect.hasLength, c.small), c.dialect, skip);
     });
-    fuzz(t, prop, 300_000, 1);
+    fuzz(t, prop, 380_000, 1);
   });
 
   test('whole kernel records (aggregated batches up to 4 KB), 1–3 mutations', { timeout: 120_000 }, (t) => {

@@ -225,7 +225,7 @@ describe('fuzz: ntcap reader', () => {
           const b = mutateFile(ntcapOf(ci, pick, n), ops, 'ntcap');
           drainNtcap(() => parseNtcap(b), b, b.length);
         }),
-        fuzzParams(120_000, 11),
+        fuzzParams(130_000, 11),
       ),
     );
     t.diagnostic(`${counts.ntcap} inputs in ${((performance.now() - t0) / 1000).toFixed(1)} s (seed ${FUZZ_SEED + 11})`);
@@ -315,7 +315,7 @@ describe('fuzz: libntstat reader', () => {
           const b = mutateFile(libntstatOf(ci, pick, n), ops, 'libntstat');
           drainLibntstat(() => parseLibntstat(b), b, b.length, corpora[ci].dialect.xnu);
         }),
-        fuzzParams(120_000, 14),
+        fuzzParams(130_000, 14),
       ),
     );
     t.diagnostic(`${counts.libntstat} inputs in ${((performance.now() - t0) / 1000).toFixed(1)} s (seed ${FUZZ_SEED + 14})`);
