@@ -48,7 +48,7 @@ test('counts before the descriptor are kept and shown with `added`; later counts
   assert.deepEqual(feed(t, [{ ...base, kind: 'srcCounts', srcref: 5n, eventFlags: 0n, counts: counts({ rxBytes: 2100, txBytes: 500 }) }], 4000), []);
 });
 
-test('CLOSING messages are final values without `update`; SRC_REMOVED emits `removed` once, nothing after', () => {
+test('CLOSING messages are final values without `update`; SRC_REMOVED emits `removed` once; late goodbyes change nothing', () => {
   const t = new SourceTable(d);
   feed(t, [{ ...base, kind: 'srcUpdate', srcref: 9n, eventFlags: 0n, provider: TCP, descriptor: desc(2), counts: counts({ rxBytes: 1 }) }]);
   const closing = feed(t, [
@@ -60,9 +60,13 @@ test('CLOSING messages are final values without `update`; SRC_REMOVED emits `rem
   assert.equal(rem.stream.counts?.rxBytes, 77);
   assert.equal(rem.stream.state, 'TIME_WAIT');
   assert.equal(rem.stream.closed, true);
-  // Late messages about an ended srcref never resurrect it (10.12+: srcrefs are never reused).
-  assert.deepEqual(feed(t, [{ ...base, kind: 'srcDesc', srcref: 9n, eventFlags: 0n, provider: TCP, descriptor: desc(2) }, { ...base, kind: 'srcRemoved', srcref: 9n }]), []);
+  // A late goodbye or a repeated SRC_REMOVED changes nothing.
+  assert.deepEqual(feed(t, [{ context: 0n, flags: 0x4, kind: 'srcDesc', srcref: 9n, eventFlags: 0n, provider: TCP, descriptor: desc(2) }, { ...base, kind: 'srcRemoved', srcref: 9n }]), []);
   assert.equal(t.size, 0);
+  // A live report after SRC_REMOVED proves the source alive (the kernel never mentions a srcref after
+  // its removal, BEHAVIOUR.md §2.6, §3.2): it comes back as a new `added`.
+  const back = feed(t, [{ ...base, kind: 'srcDesc', srcref: 9n, eventFlags: 0n, provider: TCP, descriptor: desc(2) }]);
+  assert.deepEqual(back.map((e) => e.event), ['added']);
 });
 
 test('a failed connection (attempt, no success) is marked failed at removal; listeners are listeners', () => {
@@ -91,7 +95,7 @@ test('sweeps: a source missing from more than `grace` complete sweeps is removed
   assert.ok(t.get(1n));
 });
 
-test('32-bit srcrefs (10.11) may be reused after wrap-around; 64-bit ones may not', () => {
+test('32-bit srcrefs (10.11) may be reused after wrap-around; 64-bit ones come back only with a live report', () => {
   const d11 = dialectFor('3248.60.10');
   const t11 = new SourceTable(d11);
   const add = (srcref: bigint, p: number): Message[] => [
@@ -100,8 +104,12 @@ test('32-bit srcrefs (10.11) may be reused after wrap-around; 64-bit ones may no
     { ...base, kind: 'srcRemoved', srcref },
   ];
   assert.equal(feed(t11, [...add(3n, 2), ...add(3n, 2)]).filter((e) => e.event === 'added').length, 2);
+  // 64-bit: a repeated SRC_ADDED alone is ignored (no pending entry), a live report brings it back.
   const t13 = new SourceTable(d);
-  assert.equal(feed(t13, [...add(3n, TCP), ...add(3n, TCP)]).filter((e) => e.event === 'added').length, 1);
+  feed(t13, add(3n, TCP));
+  assert.deepEqual(feed(t13, [{ ...base, kind: 'srcAdded', srcref: 3n, provider: TCP }]), []);
+  assert.equal(t13.has(3n), false);
+  assert.equal(feed(t13, [{ ...base, kind: 'srcDesc', srcref: 3n, eventFlags: 0n, provider: TCP, descriptor: desc(1) }]).filter((e) => e.event === 'added').length, 1);
 });
 
 test('memory of ended srcrefs is bounded under churn', () => {

@@ -138,7 +138,6 @@ describe('storm: receive-queue exhaustion for minutes of simulated time (slow re
     'B15 (macOS 15) with the kernel default 8 KiB queue: every ALL poll is aggregated, a 100-source chunk never fits, the table silently stays incomplete',
     {
       timeout: 60_000,
-      todo: 'client bug: on B15 a chunk that lost aggregated batches is only detected below 5 replies (client.ts minFullChunk), so sweeps are judged complete, sources are reaped as vanished and then ignored forever (source-table.ts ended set); the client should refuse/raise an SO_RCVBUF below one chunk on B15',
     },
     async () => {
       const r = await stormRun({ dialect: '11215.61.5', scenario: 'backpressure-storm', scale: 0.1, steps: 0, receiveBufferSize: 8192 });
@@ -157,7 +156,6 @@ describe('storm: a source wrongly reaped as vanished (its aggregated batches los
     'B15: whole batches holding one live source are lost for 3 sweeps, then delivered again: the source must reappear',
     {
       timeout: 30_000,
-      todo: 'client bug: SourceTable.endSweep removes the source through remove(), which puts the srcref in the `ended` set (source-table.ts rememberEnded); later poll replies for it are ignored by onDescriptor (`if (this.ended.has(srcref)) return`), so a live source stays missing for good (64-bit srcrefs are never reused, so a report after a vanish proves it is alive)',
     },
     async () => {
       const r = await stormRun({ dialect: '11215.61.5', scenario: 'server', scale: 0.3, steps: 2, stepMs: 500 });
@@ -295,8 +293,8 @@ describe('storm: lies about sources (SRC_REMOVED for unknown srcrefs, duplicate 
   }
 
   test(
-    'a spurious SRC_REMOVED for a live 64-bit source hides it for good',
-    { timeout: 30_000, todo: 'design: a removed 64-bit srcref is never resurrected (source-table.ts ended set), so one lying SRC_REMOVED (a hostile --socket peer) hides a live source until 8192 more sources end; a poll reply carrying our context proves it is alive and could resurrect it' },
+    'a spurious SRC_REMOVED for a live 64-bit source: the next poll reply brings it back',
+    { timeout: 30_000 },
     async () => {
       const r = await stormRun({ dialect: 'd10002', scenario: 'server', scale: 0.3, steps: 2, stepMs: 300 });
       try {
@@ -313,9 +311,12 @@ describe('storm: lies about sources (SRC_REMOVED for unknown srcrefs, duplicate 
         };
         await r.client.sweep();
         assert.ok(lied);
-        assert.equal(r.client.stream(victim.id), undefined, 'the lie removed it');
+        const seq = r.eventsById.get(victim.id) ?? [];
+        assert.ok(seq.includes('removed'), `the lie removed it (${seq.join(',')})`);
+        assert.equal(seq[seq.length - 1], 'added', 'the next poll reply proved it alive: added again');
+        assert.ok(r.client.stream(victim.id), 'back in the table');
         r.faults.plan = {};
-        await assertConverged(r, 'after one lie');
+        await assertConverged(r, 'after one lie', 6, true);
       } finally {
         r.client.stop();
       }
@@ -326,10 +327,7 @@ describe('storm: lies about sources (SRC_REMOVED for unknown srcrefs, duplicate 
 describe('storm: 32-bit srcref reuse (the kernel counter wraps)', () => {
   for (const [dialect, todo] of [
     ['d2782', undefined],
-    [
-      'd3247',
-      'client bug: with SUPPRESS_SRC_ADDED (10.11) a reused srcref is only ever seen in poll replies, and SourceTable.onDescriptor ignores srcrefs in its `ended` set (source-table.ts: only SRC_ADDED clears it for 32-bit srcrefs), so every source that inherits a recently ended srcref stays missing',
-    ],
+    ['d3247', undefined],
   ] as const) {
     test(`${dialect}: srcrefs of ended sources handed out again; the reused ones are new streams`, { timeout: 60_000, ...(todo ? { todo } : {}) }, async () => {
       const r = await stormRun({ dialect, scenario: 'churn-10k', scale: 0.02, steps: 2, stepMs: 300, receiveBufferSize: 1 << 20 });
@@ -483,7 +481,7 @@ describe('storm: a CONTINUATION that never ends', () => {
       `every chunk answered SUCCESS|CONTINUATION (${perChunk} replies each): sweep() must give up in bounded time`,
       {
         timeout: 15_000,
-        todo: 'client bug: pagedPoll (src/client/client.ts, the `if (paced && done.flags & HeaderFlag.CONTINUATION) { … retries = 0; continue; }` branch) has no bound on chunks per sweep, so a kernel that always says CONTINUATION keeps sweep() pending forever (3 000–90 000 chunks/s here)',
+        
       },
       async () => {
         const d = new SimKernel({ dialect: 'd10002' }).dialect;

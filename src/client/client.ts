@@ -97,6 +97,15 @@ const CHUNK_SOURCES = 100;
 const LOSS_FREE_SWEEPS = 20;
 const MAX_CHUNK_RETRIES = 50;
 const MAX_TIMEOUT_RETRIES = 1;
+/** Chunks one ALL poll may take at least (1024 × 100 sources), and more for a big table. */
+const MIN_CHUNK_LIMIT = 1024;
+/** Consecutive empty chunks that still say CONTINUATION (13+ sends one empty final chunk). */
+const MAX_EMPTY_CHUNKS = 3;
+/**
+ * macOS 15 aggregates every ALL poll (§2.6): a 100-source chunk of updates (~50 KB, ~160 KB with
+ * domain extensions) must fit the queue or it is lost silently, so the client asks for at least this.
+ */
+const MIN_RCVBUF_MACOS15 = 256 * 1024;
 
 export class NetworkStatisticsClient extends EventEmitter {
   private stateValue: ClientState = 'idle';
@@ -244,8 +253,18 @@ export class NetworkStatisticsClient extends EventEmitter {
       onClose: (err) => this.onTransportClose(err),
     });
     if (this.transport.setReceiveBufferSize && !this.opts.passive) {
-      const got = this.transport.setReceiveBufferSize(this.opts.receiveBufferSize);
+      const min = this.isMacos15() ? MIN_RCVBUF_MACOS15 : 0;
+      const want = Math.max(this.opts.receiveBufferSize, min);
+      let got: number | undefined;
+      try {
+        got = this.transport.setReceiveBufferSize(want);
+      } catch (e) {
+        this.emit('warning', `SO_RCVBUF ${want} refused (${(e as Error).message})`);
+      }
       if (got !== undefined) this.receiveBuffer = got;
+      if (got !== undefined && got < min) {
+        this.emit('warning', `receive buffer ${got} B is below one sweep chunk on this kernel (${min} B): sweeps can lose updates silently`);
+      }
     }
   }
 
@@ -450,6 +469,9 @@ export class NetworkStatisticsClient extends EventEmitter {
     const paced = d.hasLength; // CONTINUATION exists from 10.11
     let retries = 0;
     let timeouts = 0;
+    let chunks = 0;
+    let emptyChunks = 0;
+    const chunkLimit = Math.max(MIN_CHUNK_LIMIT, 4 * Math.ceil(this.table!.size / 5));
     this.pollContext = context;
     for (;;) {
       if (this.stateValue !== 'running') return false;
@@ -475,6 +497,15 @@ export class NetworkStatisticsClient extends EventEmitter {
       }
       if (done.kind === 'success') {
         if (paced && done.flags & HeaderFlag.CONTINUATION) {
+          // Bound the sequence: a kernel (or peer) that always says "more" must not hold the
+          // sweep forever. Real sweeps need about sources/100 chunks (at least 5 per chunk on 15).
+          if (++chunks > chunkLimit) {
+            throw new NtstatError('ERR_NTSTAT_KERNEL', `${kind}(ALL) still said CONTINUATION after ${chunks} chunks; sweep abandoned`);
+          }
+          if (this.pollReplies === 0 && ++emptyChunks > MAX_EMPTY_CHUNKS) {
+            throw new NtstatError('ERR_NTSTAT_KERNEL', `${kind}(ALL) returned ${emptyChunks} empty chunks that each said CONTINUATION; sweep abandoned`);
+          }
+          if (this.pollReplies > 0) emptyChunks = 0;
           // A chunk that says "more" reported a full chunk of sources (§2.6). Fewer replies means
           // aggregated batches were dropped whole by a full queue (§4): count it, and switch to
           // loss-free sweeps where the kernel has them.

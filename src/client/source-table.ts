@@ -8,7 +8,8 @@
  *  - A descriptor or counts for an unknown srcref (first sight in a sweep) creates the source.
  *  - CLOSING-flagged counts/desc/update are final values: stored, no `update` emitted.
  *  - SRC_REMOVED emits `removed` with the final values; unknown srcrefs are ignored.
- *  - Nothing is emitted for a source after its `removed`; a srcref is never resurrected.
+ *  - After `removed`, late goodbye messages are ignored; a poll reply for that srcref means the
+ *    source is alive after all (reaped by mistake, or a reused 32-bit srcref): it is added again.
  */
 import type { Dialect } from '../protocol/dialect.js';
 import { HeaderFlag } from '../protocol/constants.js';
@@ -138,9 +139,15 @@ export class SourceTable {
   ): void {
     let e = this.entries.get(srcref);
     if (!e) {
-      // A live entry is never in `ended` (remove() moves it there, a re-add takes it out): only an
-      // unknown srcref needs the check.
-      if (this.ended.has(srcref)) return;
+      // A live entry is never in `ended` (remove() moves it there): only an unknown srcref needs
+      // the check. A goodbye (CLOSING) for an ended source is late news: ignore it. Anything else
+      // proves the source is alive: the kernel never mentions a srcref after its SRC_REMOVED
+      // (goodbye messages precede it; polls only walk live sources, BEHAVIOUR.md §2.6, §3.2), so
+      // it was reaped wrongly (lost batches, a lying peer) or reused (32-bit srcrefs wrap, §3.1).
+      if (this.ended.has(srcref)) {
+        if (flags & HeaderFlag.CLOSING) return;
+        this.ended.delete(srcref);
+      }
       e = { stream: undefined, providerId: provider, pendingCounts: undefined, announced: false, seen: this.generation, missed: 0 };
       this.entries.set(srcref, e);
     }

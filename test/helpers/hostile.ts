@@ -501,6 +501,8 @@ export class ScriptedKernel implements KernelEndpoint {
   rcvbuf = 8192;
   /** Throw this errno from setsockopt(SO_RCVBUF) (e.g. 55 ENOBUFS), or undefined. */
   rcvbufErrno?: number;
+  /** Called with each record as the client's reader takes it (before the client handles it). */
+  onDeliver?: (r: Delivered) => void;
 
   constructor(readonly dialect: Dialect) {}
 
@@ -537,6 +539,7 @@ export class ScriptedKernel implements KernelEndpoint {
     if (!r) return undefined;
     const out = r.data.length > bufferSize ? { data: r.data.subarray(0, bufferSize), truncated: true } : { data: r.data, truncated: r.truncated };
     this.delivered.push(out);
+    this.onDeliver?.(out);
     return out;
   }
 
@@ -573,14 +576,18 @@ export class ScriptedKernel implements KernelEndpoint {
 // ---------------------------------------------------------------------------------------------
 // Oracle: which srcrefs a client may hold
 
-type RefState = 'pending' | 'live' | 'ended';
+type RefState = 'pending' | 'live' | 'ended' | 'vanished';
 
 /**
  * Replays the records a client received and applies SourceTable's documented rules
  * (source-table.ts): SRC_ADDED creates a pending source (an ended one only with 32-bit srcrefs,
- * which wrap); SRC_DESC/SRC_UPDATE announce; SRC_REMOVED ends; counts never create. A client
- * table may be *smaller* (sweeps remove vanished sources) but never hold a srcref that is not
- * live here, and each stream's pid/process must be the last descriptor's.
+ * which wrap); SRC_DESC/SRC_UPDATE announce (an ended srcref too unless CLOSING: proof of life);
+ * SRC_REMOVED ends a source the table holds and is ignored otherwise; counts never
+ * create. A client table may be *smaller* (sweeps remove vanished sources) but never hold a
+ * srcref that is not live here, and each stream's pid/process must be the last descriptor's.
+ * Fed online (`feed` as the reader takes each record, `removedByClient` from the client's
+ * 'removed' events), it also follows sweep removals: a vanished source may come back (or not)
+ * with whatever a later report says.
  */
 export class TableOracle {
   private readonly state = new Map<bigint, RefState>();
@@ -602,18 +609,33 @@ export class TableOracle {
     for (const m of ms) this.apply(m);
   }
 
+  /**
+   * The client emitted 'removed' for `srcref`. If no SRC_REMOVED explains it, a sweep found the
+   * source absent ("vanished"): from now on the table may hold it again or not.
+   */
+  removedByClient(srcref: bigint): void {
+    const s = this.state.get(srcref);
+    if (s === 'live' || s === 'pending') {
+      this.state.set(srcref, 'vanished');
+      this.lastDesc.delete(srcref);
+    }
+  }
+
   apply(m: Message): void {
     this.messages++;
     switch (m.kind) {
       case 'srcAdded': {
         const s = this.state.get(m.srcref);
-        if (s === undefined || (s === 'ended' && this.dialect.srcrefSize === 4)) this.state.set(m.srcref, 'pending');
+        if (s === undefined || s === 'vanished' || (s === 'ended' && this.dialect.srcrefSize === 4)) this.state.set(m.srcref, 'pending');
         break;
       }
       case 'srcDesc':
       case 'srcUpdate': {
         const s = this.state.get(m.srcref);
-        if (s === 'ended') break;
+        // A late goodbye (CLOSING) for an ended srcref changes nothing. Any other report means the
+        // source is alive (a real kernel never mentions a srcref after its SRC_REMOVED; 32-bit
+        // srcrefs may be reused): the client adds it again (source-table.ts onDescriptor).
+        if (s === 'ended' && (m.flags & HeaderFlag.CLOSING) !== 0) break;
         this.state.set(m.srcref, 'live');
         if (m.descriptor) {
           const prev = this.lastDesc.get(m.srcref) ?? {};
@@ -624,11 +646,13 @@ export class TableOracle {
         }
         break;
       }
-      case 'srcRemoved':
+      case 'srcRemoved': {
         // A removal of a srcref the table does not hold is ignored (and not remembered).
-        if (this.state.has(m.srcref)) this.state.set(m.srcref, 'ended');
+        const s = this.state.get(m.srcref);
+        if (s === 'live' || s === 'pending') this.state.set(m.srcref, 'ended');
         this.lastDesc.delete(m.srcref);
         break;
+      }
       default:
         break;
     }
@@ -920,9 +944,18 @@ export interface RegressionVector {
   target: string;
   /** Header version (dialectFor input). */
   xnu: string;
-  /** The input, hex. For 'client': records the scripted kernel delivers, one hex string per record. */
-  hex: string;
+  /** The input, hex (decode, ntcap, libntstat). */
+  hex?: string;
+  /** 'client': records (hex) queued before the SUCCESS of each poll request, in order. */
+  polls?: string[][];
+  /** 'client': records delivered on the first poll (shorthand for `polls: [records]`). */
   records?: string[];
+  /** 'client': sweeps to run (default polls + 2). */
+  sweeps?: number;
+  /** 'client': srcrefs (decimal) that must / must not be in the table at the end, and their pids. */
+  live?: string[];
+  absent?: string[];
+  pids?: Record<string, number>;
   skip?: boolean;
   note?: string;
   /** Still failing: the reason (the replay is a todo test). */
