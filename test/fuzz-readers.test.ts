@@ -436,7 +436,7 @@ describe('4 GiB length fields never allocate', () => {
 describe('reader regression vectors (test/regressions)', () => {
   for (const { file, v } of [...regressionVectors('ntcap'), ...regressionVectors('libntstat')]) {
     test(`${file}: ${v.note ?? v.target}`, v.todo ? { todo: v.todo } : {}, () => {
-      const b = unhex(v.hex);
+      const b = unhex(v.hex ?? '');
       if (v.target === 'ntcap') drainNtcap(() => parseNtcap(b), b, b.length);
       else drainLibntstat(() => parseLibntstat(b), b, b.length, v.xnu);
     });
