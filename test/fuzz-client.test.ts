@@ -305,7 +305,8 @@ async function guarded<T>(fn: () => Promise<T>): Promise<{ value: T; uncaught: u
 }
 
 function describeCase(cs: ClientCase, o: Outcome): string {
-  return `${o.problems.join('\n')}\nfamily ${FAMILIES[cs.fam].family}; delivered:\n${o.peer.delivered.map((r) => `${r.truncated ? 'T ' : ''}${hex(r.data).slice(0, 400)}`).join('\n')}`;
+  // Records are shown whole: an aggregated batch often matters beyond its first message.
+  return `${o.problems.join('\n')}\nfamily ${FAMILIES[cs.fam].family}; delivered (T = truncated):\n${o.peer.delivered.map((r) => `${r.truncated ? 'T ' : ''}${hex(r.data)}`).join('\n')}`;
 }
 
 describe('fuzz: the client against a scripted hostile kernel', () => {
