@@ -93,3 +93,18 @@ test('Darwin release -> macOS: 20.1.0 = 11.0, 21.1.0 = 12.0.1, 21.2.0 = 12.1, 22
   assert.equal(df('darwin:21.1.0').family, 'd8019', 'macOS 12.0.1 has the 12.0 layout');
   assert.equal(df('darwin:21.2.0').family, 'd8019_61', 'macOS 12.1');
 });
+
+test('JSON for route sources carries destination, mask and gateway (AF_LINK gateways as "link")', async () => {
+  const { streamToJson } = await import('../src/model/json.js');
+  const s: Stream = {
+    ...stream('5', 0, 'x', 0, 0),
+    provider: 'route', providerKind: 'route', providerId: 1,
+    descriptor: {
+      dst: { family: 4, address: '192.168.1.0', port: 0 },
+      mask: { family: 4, address: '255.255.255.0', port: 0, saLen: 7 },
+      gateway: { family: 'other', saFamily: 18, saLen: 20, data: '00' },
+    },
+  };
+  const j = streamToJson('added', 0, s);
+  assert.deepEqual(j.route, { destination: '192.168.1.0', mask: '255.255.255.0', gateway: 'link' });
+});

@@ -3,7 +3,7 @@
  * Strings are exact (JSON.stringify escapes control characters, so no raw ESC reaches a terminal).
  */
 import type { StreamEvent } from '../client/source-table.js';
-import type { Endpoint } from '../protocol/sockaddr.js';
+import { endpointAddressText, isEndpoint, type Endpoint } from '../protocol/sockaddr.js';
 import type { Stream } from './stream.js';
 
 export interface JsonEndpoint {
@@ -34,6 +34,8 @@ export interface JsonEvent {
   epid?: number;
   uuid?: string;
   euuid?: string;
+  /** Route sources: destination, netmask and gateway (addresses only; AF_LINK gateways as "link"). */
+  route?: { destination?: string; mask?: string; gateway?: string };
   counts?: Record<string, number>;
   rxBytesPerSec?: number;
   txBytesPerSec?: number;
@@ -79,6 +81,18 @@ export function streamToJson(event: string, time: number, s: Stream): JsonEvent 
   if (s.epid !== undefined) j.epid = s.epid;
   if (s.uuid !== undefined) j.uuid = s.uuid;
   if (s.euuid !== undefined) j.euuid = s.euuid;
+  if (s.provider === 'route' && s.descriptor) {
+    const text = (v: unknown): string | undefined =>
+      isEndpoint(v) ? endpointAddressText(v) : v && typeof v === 'object' && (v as { family?: unknown }).family === 'other' ? ((v as { saFamily: number }).saFamily === 18 ? 'link' : `af${(v as { saFamily: number }).saFamily}`) : undefined;
+    const r: { destination?: string; mask?: string; gateway?: string } = {};
+    const dst = text(s.descriptor.dst);
+    const mask = text(s.descriptor.mask);
+    const gw = text(s.descriptor.gateway);
+    if (dst !== undefined) r.destination = dst;
+    if (mask !== undefined) r.mask = mask;
+    if (gw !== undefined) r.gateway = gw;
+    j.route = r;
+  }
   if (s.counts) {
     const c: Record<string, number> = {};
     for (const k of COUNT_KEYS) {
