@@ -61,6 +61,7 @@ export interface SoakSample {
   wallSeconds: number;
   /** heapUsed after GC (or without GC when gc is not available). */
   heapUsed: number;
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
   rss: number;
@@ -104,6 +105,12 @@ export interface SoakVerdict {
   /** Heap growth between the first and last third of the samples (medians), bytes. */
   heapGrowth: number;
   heapTolerance: number;
+  /**
+   * Growth of memory outside the V8 heap (rss − heapTotal: native allocations such as the FFI's)
+   * between the first and last third of the samples (medians), bytes.
+   */
+  nativeGrowth: number;
+  nativeTolerance: number;
   problems: string[];
 }
 
@@ -182,6 +189,10 @@ export function verdict(samples: readonly SoakSample[], extra: { fdsBefore: numb
   const heapGrowth = median(late.map((s) => s.heapUsed)) - median(early.map((s) => s.heapUsed));
   const heapTolerance = Math.max(4 * MiB, 0.15 * median(early.map((s) => s.heapUsed)));
   if (body.length >= 3 && heapGrowth > heapTolerance) problems.push(`heap grew ${(heapGrowth / MiB).toFixed(1)} MiB (tolerance ${(heapTolerance / MiB).toFixed(1)} MiB)`);
+  const native = (s: SoakSample) => s.rss - s.heapTotal;
+  const nativeGrowth = median(late.map(native)) - median(early.map(native));
+  const nativeTolerance = Math.max(16 * MiB, 0.1 * median(early.map(native)));
+  if (body.length >= 3 && nativeGrowth > nativeTolerance) problems.push(`memory outside the JS heap (rss − heapTotal) grew ${(nativeGrowth / MiB).toFixed(1)} MiB (tolerance ${(nativeTolerance / MiB).toFixed(1)} MiB)`);
   const first = body[0];
   for (const s of body) {
     if (s.clientListeners !== first?.clientListeners) problems.push(`client listeners ${first?.clientListeners} -> ${s.clientListeners} at ${s.simSeconds} s`);
@@ -196,7 +207,7 @@ export function verdict(samples: readonly SoakSample[], extra: { fdsBefore: numb
   for (const [k, v] of Object.entries(extra.resourcesAfterStop)) {
     if (v > (extra.resourcesBefore[k] ?? 0)) problems.push(`after stop: ${v} ${k} (before: ${extra.resourcesBefore[k] ?? 0})`);
   }
-  return { ok: problems.length === 0, heapGrowth, heapTolerance, problems: [...new Set(problems)].slice(0, 20) };
+  return { ok: problems.length === 0, heapGrowth, heapTolerance, nativeGrowth, nativeTolerance, problems: [...new Set(problems)].slice(0, 20) };
 }
 
 export async function runSoak(o: SoakOptions = {}): Promise<SoakResult> {
@@ -277,6 +288,7 @@ export async function runSoak(o: SoakOptions = {}): Promise<SoakResult> {
       warm: kernel.now - start >= opts.warmupMs,
       wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
       heapUsed: mu.heapUsed,
+      heapTotal: mu.heapTotal,
       external: mu.external,
       arrayBuffers: mu.arrayBuffers,
       rss: mu.rss,
@@ -377,7 +389,7 @@ async function main(): Promise<void> {
       ? undefined
       : (s) =>
           console.log(
-            `${s.warm ? ' ' : 'w'} sim ${String(s.simSeconds).padStart(6)} s  wall ${String(s.wallSeconds).padStart(7)} s  heap ${mib(s.heapUsed).padStart(6)} MiB  rss ${mib(s.rss).padStart(6)} MiB  streams ${String(s.streams).padStart(5)}/${s.tableEntries} ended ${s.endedMemory}  kernel ${String(s.kernelSources).padStart(5)}  world ${String(s.worldObjects).padStart(6)}  listeners ${s.clientListeners}/${s.processListeners}  fds ${s.fds}  resources ${JSON.stringify(s.resources)}  drops ${s.drops}`,
+            `${s.warm ? ' ' : 'w'} sim ${String(s.simSeconds).padStart(6)} s  wall ${String(s.wallSeconds).padStart(7)} s  heap ${mib(s.heapUsed).padStart(6)}/${mib(s.heapTotal)} MiB  ext ${mib(s.external)} ab ${mib(s.arrayBuffers)} MiB  rss ${mib(s.rss).padStart(6)} MiB  streams ${String(s.streams).padStart(5)}/${s.tableEntries} ended ${s.endedMemory}  kernel ${String(s.kernelSources).padStart(5)}  world ${String(s.worldObjects).padStart(6)}  listeners ${s.clientListeners}/${s.processListeners}  fds ${s.fds}  resources ${JSON.stringify(s.resources)}  drops ${s.drops}`,
           ),
   });
   if (json) console.log(JSON.stringify(r));
@@ -388,6 +400,7 @@ async function main(): Promise<void> {
       `\n${r.options.scenario} ×${r.options.scale} over ${r.options.transport}, ${last.simSeconds} simulated s in ${r.wallSeconds.toFixed(0)} s: ${r.added} added, ${r.removed} removed, ${r.updates} updates; drops client ${JSON.stringify(r.clientDrops)}, kernel ${r.kernelDrops}`,
     );
     console.log(`heap ${mib(first.heapUsed)} MiB -> ${mib(last.heapUsed)} MiB (growth of the medians ${(r.verdict.heapGrowth / 1024).toFixed(0)} KiB, tolerance ${mib(r.verdict.heapTolerance)} MiB; gc ${r.gc ? 'yes' : 'no'})`);
+    console.log(`outside the JS heap (rss − heapTotal): growth of the medians ${(r.verdict.nativeGrowth / MiB).toFixed(1)} MiB, tolerance ${mib(r.verdict.nativeTolerance)} MiB`);
     console.log(`fds before ${r.fdsBefore}, after stop ${r.fdsAfterStop}; resources after stop ${JSON.stringify(r.resourcesAfterStop)}`);
     console.log(r.verdict.ok ? 'FLAT' : `NOT FLAT:\n  ${r.verdict.problems.join('\n  ')}`);
   }
