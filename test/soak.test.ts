@@ -79,7 +79,6 @@ test(
   {
     timeout: 60_000,
     skip: process.platform === 'win32' ? 'no socketpair' : false,
-    todo: 'transport bug: libc.ts recvmsg copies each record out with koffi.decode(data, 0, "uint8_t", n); koffi 3.3.4 builds an array type per call given a length (MakeArrayType) and never frees it: ~19 B of native memory per record read (20-minute soak: rss 625 -> 1188 MiB with a flat JS heap). Fix: koffi.view(data, capacity) once in ensureScratch, then new Uint8Array(view, 0, n).slice()',
   },
   (t) => {
     const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', NATIVE_PROBE], { encoding: 'utf8', timeout: 50_000 });

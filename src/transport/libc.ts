@@ -204,6 +204,7 @@ interface KoffiLike {
   alloc(type: string, length: number): unknown;
   encode(ref: unknown, offset: number, type: string, value: unknown): void;
   decode(ref: unknown, offset: number, type: string, length?: number): unknown;
+  view(ref: unknown, length: number): ArrayBuffer;
   free(ref: unknown): void;
   node: {
     poll(fd: number, opts: object, cb: (...args: unknown[]) => void): {
@@ -302,6 +303,7 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
   // Libc is enough: calls are synchronous on the JS thread.
   let capacity = 0;
   let data: unknown;
+  let dataView: ArrayBuffer | undefined;
   let iov: unknown;
   let msg: unknown;
   const ensureScratch = (need: number) => {
@@ -309,6 +311,10 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
     if (capacity > 0) for (const p of [data, iov, msg]) koffi.free(p);
     capacity = Math.max(need, 65536);
     data = koffi.alloc('uint8_t', capacity);
+    // One ArrayBuffer view of the native buffer for the Libc's life: copying out of it allocates
+    // nothing native. (koffi.decode with a length builds a new array type per call and never
+    // frees it: ~19 B of native memory per record in koffi 3.3.4.)
+    dataView = koffi.view(data, capacity);
     iov = koffi.alloc('uint8_t', 16);
     msg = koffi.alloc('uint8_t', os.msghdr.size);
     koffi.encode(iov, 0, 'void *', data);
@@ -346,7 +352,7 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
       if (n < 0) return null;
       const msgFlags = koffi.decode(msg, os.msghdr.flags, 'int') as number;
       // decode copies out of native memory: the record survives the next recvmsg.
-      const bytes = n === 0 ? new Uint8Array(0) : (koffi.decode(data, 0, 'uint8_t', n) as Uint8Array);
+      const bytes = n === 0 ? new Uint8Array(0) : new Uint8Array(dataView!, 0, Math.min(n, capacity)).slice();
       return { data: bytes, flags: msgFlags };
     },
     close: (fd) => close(fd) as number,
