@@ -627,6 +627,8 @@ export class NetworkStatisticsClient extends EventEmitter {
   private onTransportClose(err?: NtstatError): void {
     if (this.stateValue === 'stopping' || this.stateValue === 'closed') return;
     if (err) this.emit('error', err);
+    // A live kernel never hangs up on its own: say so (a replay simply reached its end).
+    else if (!this.opts.passive) this.emit('error', new NtstatError('ERR_NTSTAT_TRANSPORT', 'the kernel side closed the statistics connection'));
     this.shutdown();
   }
 

@@ -208,6 +208,7 @@ function isAlive(o: WorldObject): boolean {
 export class Simulator {
   private closedFlag = false;
   private readableListeners = new Set<() => void>();
+  private closeListeners = new Set<() => void>();
 
   constructor(
     readonly kernel: SimKernel,
@@ -277,6 +278,12 @@ export class Simulator {
     this.kernel.advance(ms);
   }
 
+  /** Called once when the connection closes (either side); returns an unsubscribe function. */
+  onClose(fn: () => void): () => void {
+    this.closeListeners.add(fn);
+    return () => this.closeListeners.delete(fn);
+  }
+
   /** Disconnect: all sources released silently (`nstat_control_disconnect`). Idempotent. */
   close(): void {
     if (this.closedFlag) return;
@@ -284,6 +291,9 @@ export class Simulator {
     this.kernel.core.disconnect(this.conn);
     this.conn.queue.clear();
     this.readableListeners.clear();
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const l of listeners) l();
   }
 
   /** Ground truth: the sources this connection has now and their true state (for tests). */

@@ -51,11 +51,17 @@ export interface SimulatorLike {
   setReceiveBufferSize(bytes: number): number;
   close(): void;
   readonly closed: boolean;
+  /** Called when the kernel side closes on its own. */
+  onClose?(fn: () => void): () => void;
 }
 
 /** Adapt a Simulator to the KernelEndpoint interface. */
 export function simulatorEndpoint(sim: SimulatorLike): KernelEndpoint {
   const closers: (() => void)[] = [];
+  // The kernel side closing on its own (Simulator.close) ends the channel as a socket would.
+  sim.onClose?.(() => {
+    for (const c of closers.splice(0)) c();
+  });
   return {
     send: (d) => sim.send(d),
     recv: (n) => sim.recv(n),
