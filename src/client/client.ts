@@ -430,9 +430,9 @@ export class NetworkStatisticsClient extends EventEmitter {
     let reapGen = gen;
     let grace = 0;
     const isAggregated = aggregatedSweep || this.isMacos15();
-    if (isAggregated && table.hasUnseen(gen)) {
+    const unseen = isAggregated ? table.unseenSince(gen) : [];
+    if (unseen.length > 0) {
       if (this.lossFreeAvailable()) {
-        const unseen = table.unseenSince(gen);
         reapGen = table.beginSweep();
         let confirmed = false;
         try {

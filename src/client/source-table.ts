@@ -83,10 +83,6 @@ export class SourceTable {
     return this.entries.has(srcref);
   }
 
-  srcrefs(): IterableIterator<bigint> {
-    return this.entries.keys();
-  }
-
   /** Apply one message; returns the events it causes (usually zero or one). */
   apply(msg: Message, now: number, out: StreamEvent[] = []): StreamEvent[] {
     switch (msg.kind) {
@@ -205,12 +201,6 @@ export class SourceTable {
   seenSince(srcref: bigint, generation: number): boolean {
     const e = this.entries.get(srcref);
     return e !== undefined && e.seen >= generation;
-  }
-
-  /** Is any source unseen since sweep `generation` began? */
-  hasUnseen(generation: number): boolean {
-    for (const e of this.entries.values()) if (e.seen < generation) return true;
-    return false;
   }
 
   /**

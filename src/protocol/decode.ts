@@ -54,7 +54,6 @@ const COUNT_NAMES: Record<string, keyof Counts> = {
   nstat_wired_rxbytes: 'wiredRxBytes',
   nstat_wired_txbytes: 'wiredTxBytes',
 };
-export const COUNT_FIELD_NAMES = COUNT_NAMES;
 
 type CountOp = [key: keyof Counts, offset: number, wide: boolean];
 const countOps = new WeakMap<StructLayout, CountOp[]>();
