@@ -607,7 +607,7 @@ export class TableOracle {
     this.explained.clear();
     let ms: Message[];
     try {
-      ms = decodeDatagram(data, this.dialect, { unknownTypes: 'skip' });
+      ms = decodeDatagram(data, this.dialect, { unknownTypes: 'skip', from: 'kernel' });
     } catch {
       this.rejected++;
       return;
