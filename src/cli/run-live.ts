@@ -110,9 +110,13 @@ export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSource
   for (const kind of ['added', 'update', 'removed'] as const) client.on(kind, (_s, ev: StreamEvent) => onEvent(ev));
   const failure = watchFailure(client);
   await client.connect();
-  if (!o.json) io.stdout.write(`XNU version:${source.xnuLabel ?? client.dialect?.xnu ?? '?'}\n`);
+  if (!o.json) sink.text(`XNU version:${source.xnuLabel ?? client.dialect?.xnu ?? '?'}\n`);
   const stopSource = source.start?.();
-  await runUntilDone(client, o, stopSource);
+  try {
+    await runUntilDone(client, o, stopSource);
+  } finally {
+    sink.flush();
+  }
   if (client.getNumDrops() > 0) io.stderr.write(`ntstat: ${client.getNumDrops()} kernel messages were lost (${JSON.stringify(client.dropCounts())}); the table was resynchronised\n`);
   const f = failure();
   if (f) throw f;
