@@ -570,7 +570,8 @@ export class NetworkStatisticsClient extends EventEmitter {
     if (truncated) this.countDrop('truncated');
     let messages: Message[];
     try {
-      messages = decodeDatagram(data, this.dialectValue!, { unknownTypes: 'skip' });
+      // Unverified dialects: a message in an unexpected shape is dropped alone (issue 12).
+      messages = decodeDatagram(data, this.dialectValue!, { unknownTypes: 'skip', onInvalidMessage: (e) => this.onInvalidMessage(e) });
     } catch (e) {
       this.countDrop('malformed');
       this.emit('error', e);
@@ -604,6 +605,11 @@ export class NetworkStatisticsClient extends EventEmitter {
       }
     }
     this.emitEvents(events);
+  }
+
+  private onInvalidMessage(e: NtstatError): void {
+    this.countDrop('malformed');
+    this.emit('error', e);
   }
 
   private emitEvents(events: StreamEvent[]): void {
