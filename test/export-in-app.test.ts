@@ -122,3 +122,18 @@ test('every header version: the right pid filter bit on the wire, and totals equ
   }
   assert.ok(withKernelFilter >= 5, `${withKernelFilter} header versions filter in the kernel`);
 });
+
+test('off macOS the collector reports the error once and its series are absent (the scrape still works)', { skip: process.platform === 'darwin' ? 'macOS has the kernel control' : false }, async () => {
+  const register = new Registry();
+  const errors: unknown[] = [];
+  const m = registerProcessNetworkMetrics({ register, onError: (e) => errors.push(e) });
+  await m.ready;
+  const text = await register.metrics();
+  await register.metrics();
+  assert.equal(errors.length, 1);
+  assert.equal((errors[0] as { code?: string }).code, 'ERR_NTSTAT_UNSUPPORTED_OS');
+  assert.equal(parseExposition(text).samples.length, 0);
+  assert.match(text, /# TYPE process_network_receive_bytes_total counter/);
+  m.stop();
+  assert.equal(await register.metrics(), '\n', 'stop() removes both metrics');
+});
