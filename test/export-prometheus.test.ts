@@ -13,6 +13,11 @@ import { createMetricsRoute, type MetricsOptions } from '../src/export/prometheu
 import { startExportWorld, type ExportWorld } from './helpers/export-sim.js';
 import { parseExposition, type Sample } from './helpers/exposition.js';
 import { settle } from './helpers/client-sim.js';
+import type { Simulator } from '../src/simulator/index.js';
+import { serveSimulatorOverFd, type FdServer } from '../src/simulator/fd-server.js';
+import { DatagramFdTransport } from '../src/transport/fd.js';
+import { FdEndpoint, openDatagramSocketPair } from '../src/transport/socketpair.js';
+import type { Transport } from '../src/transport/transport.js';
 
 const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
 const promtoolSkip = HAVE_PROMTOOL || process.env.CI === 'true' ? {} : { skip: 'promtool not installed (apt-get install prometheus); CI installs it' };
@@ -48,8 +53,16 @@ function assertNoDecrease(prev: Map<string, number>, samples: Sample[], types: M
   }
 }
 
-test('per-process totals equal the ground truth (closed flows included) and never decrease; promtool is happy', promtoolSkip, async () => {
-  const w = await startExportWorld({ scenario: 'browser-burst', scale: 0.3 });
+/** The simulator served over a real AF_UNIX datagram socketpair (the `--socket` code path). */
+function overSocketpair(sim: Simulator, servers: FdServer[]): Transport {
+  const [a, b] = openDatagramSocketPair();
+  servers.push(serveSimulatorOverFd(sim, new FdEndpoint(b)));
+  return new DatagramFdTransport(a);
+}
+
+for (const via of ['memory', 'socketpair'] as const) test(`[${via}] per-process totals equal the ground truth (closed flows included) and never decrease; promtool is happy`, promtoolSkip, async () => {
+  const fdServers: FdServer[] = [];
+  const w = await startExportWorld({ scenario: 'browser-burst', scale: 0.3, ...(via === 'socketpair' ? { transport: (sim: Simulator) => overSocketpair(sim, fdServers), recvspace: 4 << 20 } : {}) });
   const { server, url } = await serveMetrics(w, { metricsPid: true });
   try {
     const prev = new Map<string, number>();
@@ -75,6 +88,7 @@ test('per-process totals equal the ground truth (closed flows included) and neve
       if (s.name === 'ntstat_process_network_receive_bytes_total') rx.set(Number(s.labels.process_id), s.value);
       if (s.name === 'ntstat_process_network_transmit_bytes_total') tx.set(Number(s.labels.process_id), s.value);
     }
+    assert.deepEqual(w.client.dropCounts(), {}, 'no kernel drops (they would lose final counts)');
     const closed = w.agent.totals.totals().filter((t) => t.totalStreams > t.liveStreams).length;
     assert.ok(closed > 0, 'some processes had flows that closed (the case a naive exporter gets wrong)');
     let checked = 0;
@@ -101,6 +115,7 @@ test('per-process totals equal the ground truth (closed flows included) and neve
   } finally {
     server.close();
     w.stop();
+    for (const f of fdServers) f.close();
   }
 });
 

@@ -149,10 +149,14 @@ export interface ExportWorld {
   stop(): void;
 }
 
-export async function startExportWorld(o: { dialect?: string; scenario: string; seed?: number; scale?: number; transport?: (sim: Simulator) => Transport }): Promise<ExportWorld> {
+/**
+ * `recvspace`: the kernel queue at registration. Over a socketpair the client's SO_RCVBUF cannot
+ * reach the simulated kernel, so the 4 MiB an agent asks for on a Mac is given here.
+ */
+export async function startExportWorld(o: { dialect?: string; scenario: string; seed?: number; scale?: number; transport?: (sim: Simulator) => Transport; recvspace?: number }): Promise<ExportWorld> {
   const kernel = new SimKernel({ dialect: o.dialect ?? 'd10002', scenario: o.scenario, seed: o.seed ?? 11, scale: o.scale ?? 0.3 });
   const ledger = installLedger(kernel);
-  const sim = kernel.connect({ root: false });
+  const sim = kernel.connect({ root: false, ...(o.recvspace ? { recvspace: o.recvspace } : {}) });
   const driver = new SimulationDriver(kernel);
   const client = new NetworkStatisticsClient({
     transport: o.transport ? o.transport(sim) : new MemoryTransport(sim),
