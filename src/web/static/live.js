@@ -73,6 +73,8 @@ export async function backfillLive() {
 
 export function onSnapshot(snap) {
   state.last = snap;
+  // The poll this page shows (tests wait on it; handy when debugging).
+  document.body.dataset.polled = String(snap.time);
   const t = snap.time / 1000;
   const rates = new Map();
   for (const a of snap.apps) if (a.rxBytesPerSec > 0 || a.txBytesPerSec > 0) rates.set(a.app, [a.rxBytesPerSec, a.txBytesPerSec]);
