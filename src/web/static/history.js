@@ -83,6 +83,7 @@ function renderBars(rows) {
   for (const r of rows) {
     const name = state.by === 'interface' ? r.interface ?? r.key : r.app ?? r.process ?? r.key;
     const li = el('li');
+    li.dataset.key = name;
     const label = el('span', 'name');
     const sw = el('span', 'swatch');
     sw.style.background = colorFor(name);

@@ -73,8 +73,6 @@ export async function backfillLive() {
 
 export function onSnapshot(snap) {
   state.last = snap;
-  // The poll this page shows (tests wait on it; handy when debugging).
-  document.body.dataset.polled = String(snap.time);
   const t = snap.time / 1000;
   const rates = new Map();
   for (const a of snap.apps) if (a.rxBytesPerSec > 0 || a.txBytesPerSec > 0) rates.set(a.app, [a.rxBytesPerSec, a.txBytesPerSec]);
@@ -98,6 +96,8 @@ export function onSnapshot(snap) {
     renderTable();
     if (state.selected !== null) refreshDrill();
   }
+  // The poll this page has drawn (tests wait on it; handy when debugging).
+  document.body.dataset.polled = String(snap.time);
 }
 
 export function onShowLive() {
