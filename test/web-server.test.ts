@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
 import { isNtstatError } from '../src/errors.js';
 import { checkListenPolicy, parseListen } from '../src/web/listen.js';
 import { startWebServer, type WebServer } from '../src/web/server.js';
@@ -127,6 +128,19 @@ test('assets: gzip when accepted, identical bytes; uPlot is served locally', asy
   assert.equal(gunzipSync(new Uint8Array(gz.body.buffer as ArrayBuffer, gz.body.byteOffset, gz.body.length)).toString('latin1'), plain.body.toString('latin1'));
   const again = await get(srv.port, '/vendor/uPlot.iife.min.js', { ...auth, 'if-none-match': String(plain.headers.etag) });
   assert.equal(again.status, 304);
+});
+
+test('the built package serves the page from dist/ (what an installed ntstat has)', async () => {
+  const repo = new URL('../../', import.meta.url);
+  const built = (await import(new URL('dist/web/static.js', repo).href)) as typeof import('../src/web/static.js');
+  assert.equal(built.staticDir(), fileURLToPath(new URL('dist/web/static/', repo)));
+  const assets = built.loadAssets();
+  for (const path of ['/', '/app.js', '/live.js', '/history.js', '/health.js', '/charts.js', '/format.js', '/style.css', '/vendor/uPlot.iife.min.js', '/vendor/uPlot.min.css']) assert.ok(assets.has(path), path);
+  // Every module the page imports is served.
+  for (const [path, a] of assets) {
+    if (!path.endsWith('.js')) continue;
+    for (const m of a.body.toString('utf8').matchAll(/from '\.\/([\w-]+\.js)'/g)) assert.ok(assets.has(`/${m[1]}`), `${path} imports ${m[1]}`);
+  }
 });
 
 test('only GET and HEAD', async () => {
