@@ -1,5 +1,12 @@
-/** The agent's view for its consumers (export, web): the contract of /work/CONTRACT-agent.md. */
+/**
+ * The agent's public view, shared with the metrics exporter and the dashboard (CONTRACT-agent.md).
+ * Everything here is data; numbers are exact (bytes and packets as the kernel counted them).
+ * (The contract's inline `import('node:events').EventEmitter` cannot be extended in TypeScript;
+ * the same types are imported by name below.)
+ */
 import type { EventEmitter } from 'node:events';
+import type { Stream } from '../model/stream.js';
+
 export interface ProcessUsage {        // monotonic since agent start; closed flows keep counting
   key: string;                         // stable group key, e.g. "name:curl|app:Safari|pid:123"
   process: string;                     // process name as the kernel sent it (raw, untrusted text)
@@ -29,7 +36,7 @@ export interface AgentView extends EventEmitter {
   status(): AgentStatus;
   processes(): ProcessUsage[];         // all groups, largest (rx+tx) first
   interfaces(): InterfaceUsage[];
-  streams(): readonly import('../model/stream.js').Stream[];   // live streams now
+  streams(): readonly Stream[];   // live streams now
   /** History (null when running with --no-db). Same numbers as `ntstat usage --json`. */
   store(): UsageQuery | null;
   // events: 'poll' (time: number) after every applied poll; 'flush' (time) after a DB flush;
