@@ -25,6 +25,7 @@ import { isFatalTransportError } from './fatal.js';
 import { PendingRequests, type Completion } from './pending.js';
 import { ResyncLimiter } from './resync-limiter.js';
 import { SourceTable, type StreamEvent } from './source-table.js';
+import { pidFilterFor } from './pid-filter.js';
 
 /** Provider groups a user asks for. */
 export type ClientProvider = 'tcp' | 'udp' | 'quic' | 'conn' | 'udpSubflow' | 'route' | 'sysinfo';
@@ -86,6 +87,12 @@ export interface ClientOptions {
    * Streams reported before the first SUCCESS (the recorded subscription walk) are `initial`.
    */
   passive?: boolean;
+  /**
+   * Ask the kernel to report only this pid's sources (SPECIFIC_USER_BY_PID, see pid-filter.ts).
+   * Headers before 10.12 have no `target_pid`: there the kernel cannot filter and every stream
+   * still arrives (check `stream.pid`).
+   */
+  pid?: number;
 }
 
 export type ClientEvent =
@@ -326,6 +333,7 @@ export class NetworkStatisticsClient extends EventEmitter {
     // SUPPRESS_SRC_ADDED (10.11+): the walk reports nothing, so it cannot be cut short (§2.3).
     const suppress = constantBig(d, 'NSTAT_FILTER_SUPPRESS_SRC_ADDED') ?? 0n;
     const canFilter = d.structs.get('nstat_msg_add_all_srcs')?.byName.has('filter') ?? false;
+    const byPid = this.opts.pid === undefined ? undefined : pidFilterFor(d, this.opts.pid);
     // SUBSCRIBE_SYSINFO succeeds silently and is always privileged (§2.8): only an ERROR speaks.
     // Requests are handled in order, so once a later request has completed, any ERROR for it
     // has arrived: subscribe to sysinfo first and judge it after the others.
@@ -354,9 +362,9 @@ export class NetworkStatisticsClient extends EventEmitter {
           context,
           flags: 0,
           provider: id,
-          filter: canFilter ? suppress : 0n,
+          filter: (canFilter ? suppress : 0n) | (byPid?.filter ?? 0n),
           events: 0n,
-          targetPid: 0,
+          targetPid: byPid?.targetPid ?? 0,
         }));
       } catch (e) {
         if (this.stateValue !== 'subscribing') return;
