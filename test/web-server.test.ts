@@ -169,6 +169,19 @@ test('/metrics: 404 without the exporter; tokenless from loopback when mounted',
   }
 });
 
+test('/metrics mounted from the exporter: the agent\'s series, tokenless from loopback', async () => {
+  const { createMetricsRoute } = await import('../src/export/prometheus.js');
+  const m = await startWebServer(view, { listen: { host: '127.0.0.1', port: 0 }, metrics: createMetricsRoute(view) });
+  try {
+    const r = await get(m.port, '/metrics');
+    assert.equal(r.status, 200);
+    assert.match(r.body.toString(), /^ntstat_connections\b/m);
+    assert.match(String(r.headers['content-security-policy']), /default-src 'self'/);
+  } finally {
+    await m.close();
+  }
+});
+
 test('/api/live: per-app rates and totals are the sums of the agent\'s process groups', async () => {
   const r = await get(srv.port, '/api/live', auth);
   assert.equal(r.status, 200);
