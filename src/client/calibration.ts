@@ -53,7 +53,8 @@ const FLOWS: CalibrationFlowRequest[] = [
 const SECOND: CalibrationFlowRequest = { proto: 'tcp', family: 4, a: 3359, b: 5527 };
 
 function layoutError(message: string): NtstatError {
-  return new NtstatError('ERR_NTSTAT_LAYOUT', message);
+  // The code leads the text: the CLI prints messages, and this one must be recognisable.
+  return new NtstatError('ERR_NTSTAT_LAYOUT', `ERR_NTSTAT_LAYOUT: ${message}`);
 }
 
 /**

@@ -318,7 +318,7 @@ export class NetworkStatisticsClient extends EventEmitter {
 
   /** The kernel's replies do not fit the assumed header: refuse (ERR_NTSTAT_LAYOUT). */
   private failLayout(problem: string): void {
-    const err = new NtstatError('ERR_NTSTAT_LAYOUT', `${problem}; refusing to decode this kernel (${this.dialectValue!.kernel ?? `xnu-${this.dialectValue!.xnu}`})`);
+    const err = new NtstatError('ERR_NTSTAT_LAYOUT', `ERR_NTSTAT_LAYOUT: ${problem}; refusing to decode this kernel (${this.dialectValue!.kernel ?? `xnu-${this.dialectValue!.xnu}`})`);
     this.layoutFailure ??= err;
     this.pending.failAll(err); // waiters see an ERROR; subscribe() then throws layoutFailure
     if (this.stateValue === 'running') {
