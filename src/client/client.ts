@@ -23,8 +23,11 @@ import type { Stream } from '../model/stream.js';
 import type { Transport } from '../transport/transport.js';
 import type { CalibrationFlowMaker } from './calibration-flow.js';
 import { replyLayoutProblem, selfTestSummary, type SelfTestMode, type SelfTestResult } from './calibration.js';
+import { isFatalTransportError } from './fatal.js';
 import { PendingRequests, type Completion } from './pending.js';
+import { ResyncLimiter } from './resync-limiter.js';
 import { SourceTable, type StreamEvent } from './source-table.js';
+import { pidFilterFor } from './pid-filter.js';
 
 /** Provider groups a user asks for. */
 export type ClientProvider = 'tcp' | 'udp' | 'quic' | 'conn' | 'udpSubflow' | 'route' | 'sysinfo';
@@ -93,6 +96,12 @@ export interface ClientOptions {
   selfTest?: SelfTestMode;
   /** Makes the self-test's flows (default: real loopback sockets in this process). */
   calibrationFlows?: CalibrationFlowMaker;
+  /**
+   * Ask the kernel to report only this pid's sources (SPECIFIC_USER_BY_PID, see pid-filter.ts).
+   * Headers before 10.12 have no `target_pid`: there the kernel cannot filter and every stream
+   * still arrives (check `stream.pid`).
+   */
+  pid?: number;
 }
 
 export type ClientEvent =
@@ -153,6 +162,8 @@ export class NetworkStatisticsClient extends EventEmitter {
   private capture?: (datagram: Uint8Array) => void;
   private selfTestValue?: SelfTestResult;
   private layoutFailure?: NtstatError;
+  /** Extra resync sweeps after losses: one immediate, then rate-limited (resync-limiter.ts). */
+  private resyncLimiter!: ResyncLimiter;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -163,6 +174,8 @@ export class NetworkStatisticsClient extends EventEmitter {
       ...options,
     };
     this.clock = options.clock ?? Date.now;
+    // Without automatic polling (interval 0) extra resyncs are still spaced by a second.
+    this.resyncLimiter = new ResyncLimiter(this.opts.interval > 0 ? this.opts.interval : 1000);
     // An 'error' event without a listener would throw; errors are also reported via promises.
     this.on('error', () => undefined);
   }
@@ -336,6 +349,11 @@ export class NetworkStatisticsClient extends EventEmitter {
       this.transport!.send(bytes);
     } catch (e) {
       if (e instanceof NtstatError && e.errno === DarwinErrno.ENOBUFS) this.countDrop('send-enobufs');
+      else if (isFatalTransportError(e) && this.stateValue !== 'stopping' && this.stateValue !== 'closed') {
+        // The kernel side is gone (issue 13: a vanished --socket peer gave ECONNREFUSED forever).
+        this.emit('error', e);
+        this.shutdown();
+      }
       throw e;
     }
   }
@@ -374,6 +392,7 @@ export class NetworkStatisticsClient extends EventEmitter {
     // SUPPRESS_SRC_ADDED (10.11+): the walk reports nothing, so it cannot be cut short (§2.3).
     const suppress = constantBig(d, 'NSTAT_FILTER_SUPPRESS_SRC_ADDED') ?? 0n;
     const canFilter = d.structs.get('nstat_msg_add_all_srcs')?.byName.has('filter') ?? false;
+    const byPid = this.opts.pid === undefined ? undefined : pidFilterFor(d, this.opts.pid);
     // SUBSCRIBE_SYSINFO succeeds silently and is always privileged (§2.8): only an ERROR speaks.
     // Requests are handled in order, so once a later request has completed, any ERROR for it
     // has arrived: subscribe to sysinfo first and judge it after the others.
@@ -402,9 +421,9 @@ export class NetworkStatisticsClient extends EventEmitter {
           context,
           flags: 0,
           provider: id,
-          filter: canFilter ? suppress : 0n,
+          filter: (canFilter ? suppress : 0n) | (byPid?.filter ?? 0n),
           events: 0n,
-          targetPid: 0,
+          targetPid: byPid?.targetPid ?? 0,
         }));
       } catch (e) {
         if (this.stateValue !== 'subscribing') return;
@@ -448,11 +467,14 @@ export class NetworkStatisticsClient extends EventEmitter {
       this.resyncWanted = this.resyncWanted || this.lossDuringSweep;
       return this.sweeping;
     }
-    this.sweeping = this.runSweep().finally(() => {
+    this.sweeping = this.runSweep().then((complete) => {
+      if (complete && !this.lossDuringSweep) this.resyncLimiter.calm();
+      return complete;
+    }).finally(() => {
       this.sweeping = undefined;
       if (this.resyncWanted && this.stateValue === 'running') {
         this.resyncWanted = false;
-        void this.sweep();
+        this.resyncSoon();
       }
     });
     return this.sweeping;
@@ -624,7 +646,7 @@ export class NetworkStatisticsClient extends EventEmitter {
     let messages: Message[];
     try {
       // Unverified dialects: a message in an unexpected shape is dropped alone (issue 12).
-      messages = decodeDatagram(data, this.dialectValue!, { unknownTypes: 'skip', onInvalidMessage: (e) => this.onInvalidMessage(e) });
+      messages = decodeDatagram(data, this.dialectValue!, { unknownTypes: 'skip', from: this.opts.passive ? 'any' : 'kernel', onInvalidMessage: (e) => this.onInvalidMessage(e) });
     } catch (e) {
       this.countDrop('malformed');
       this.emit('error', e);
@@ -690,11 +712,16 @@ export class NetworkStatisticsClient extends EventEmitter {
     const drop: DropInfo = { reason, count, total: this.drops };
     this.emit('drop', drop);
     for (const push of this.iterators) push({ type: 'drop', drop });
-    // Any loss: resynchronise with a full sweep as soon as possible (§4, §9.9).
+    // Any loss: resynchronise with a full sweep (§4, §9.9), rate-limited (resync-limiter.ts).
     if (reason !== 'vanished' && this.stateValue === 'running') {
       if (this.sweeping) this.resyncWanted = true;
-      else setImmediate(() => void this.sweep());
+      else this.resyncSoon();
     }
+  }
+
+  /** Start a resync sweep now if the limiter allows; otherwise the next regular sweep resyncs. */
+  private resyncSoon(): void {
+    if (this.resyncLimiter.tryStart(this.clock())) setImmediate(() => void this.sweep());
   }
 
   private onTransportClose(err?: NtstatError): void {

@@ -28,6 +28,12 @@ export interface DecodeOptions {
    */
   unknownTypes?: 'error' | 'skip';
   /**
+   * 'kernel': the bytes came from the kernel, so a request type (1001–1008, client→kernel) is
+   * malformed and named as such, with where it sits (issue 13: it was reported as "SET_FILTER must
+   * be 32 bytes"). Default 'any' (recordings and the simulator decode requests too).
+   */
+  from?: 'kernel' | 'any';
+  /**
    * Unverified dialects only (a kernel newer than every published header): called for a message
    * that does not decode, which is then dropped instead of rejecting the whole record, so one
    * message in an unexpected shape never costs the other messages of an aggregated record.
@@ -35,6 +41,17 @@ export interface DecodeOptions {
    */
   onInvalidMessage?: (error: NtstatError) => void;
 }
+
+const REQUEST_NAMES: Record<number, string> = {
+  1001: 'ADD_SRC',
+  1002: 'ADD_ALL_SRCS',
+  1003: 'REM_SRC',
+  1004: 'QUERY_SRC',
+  1005: 'GET_SRC_DESC',
+  1006: 'SET_FILTER',
+  1007: 'GET_UPDATE',
+  1008: 'SUBSCRIBE_SYSINFO',
+};
 
 function malformed(message: string, offset: number): NtstatError {
   return new NtstatError('ERR_NTSTAT_MALFORMED', `${message} (at byte ${offset})`, { offset });
@@ -405,6 +422,14 @@ export function decodeDatagram(bytes: Uint8Array, dialect: Dialect, options: Dec
     } else {
       // No length field before 10.11: the record is one message (LAYOUTS.md trap 7).
       len = remaining;
+    }
+    const request = options.from === 'kernel' ? REQUEST_NAMES[type] : undefined;
+    if (request !== undefined) {
+      const e = malformed(`the kernel sent message type ${type}, which is the ${request} request (client to kernel only): ${len} bytes, message ${out.length + 1} of a ${total}-byte record`, at);
+      if (!options.onInvalidMessage || dialect.verified || !dialect.hasLength) throw e;
+      options.onInvalidMessage(e);
+      at += len;
+      continue;
     }
     let msg: Message | undefined;
     try {
