@@ -40,8 +40,10 @@ export interface SelfTestResult {
   inference?: { offsets: Record<string, Record<string, number>>; kept: Record<string, string[]>; dropped: Record<string, string[]> };
   /** When inferred: the checks of the second flow with the adjusted layout. */
   recheck?: LayoutCheck[];
-  /** The raw records of the calibration sweeps (for `doctor --report`). */
-  records: Uint8Array[];
+  /** Every flow made, in order (a report replays the test with them). */
+  made: CalibrationFlowFacts[];
+  /** The raw records of each calibration round (for `doctor --report`). */
+  records: Uint8Array[][];
 }
 
 /** Distinct, uneven byte counts (each must differ from the other flows' and from its reverse). */
@@ -142,7 +144,7 @@ export async function runSelfTest(host: SelfTestHost, maker: CalibrationFlowMake
     const checks = seen.flatMap((s) => checkFlow(d, s.flow, s.msgs));
     const assumed = { family: d.family, xnu: d.xnu, verified: d.verified, ...(d.kernel ? { kernel: d.kernel } : {}) };
     const flows = seen.map((s) => s.flow);
-    if (checks.every((c) => c.ok)) return { verdict: 'verified', dialect: d, assumed, flows, checks, records: first.records };
+    if (checks.every((c) => c.ok)) return { verdict: 'verified', dialect: d, assumed, flows, checks, made: made.map((f) => f.facts), records: [first.records] };
     const udp = seen.find((s) => s.flow.proto === 'udp');
     const inf = inferDialect(d, main, udp);
     if (inf.problem) throw layoutError(`the assumed layout failed the self-test (${failed(checks)}) and no layout could be inferred: ${inf.problem}`);
@@ -163,7 +165,8 @@ export async function runSelfTest(host: SelfTestHost, maker: CalibrationFlowMake
       checks,
       inference: { offsets: inf.offsets, kept: inf.kept, dropped: inf.dropped },
       recheck,
-      records: [...first.records, ...again.records],
+      made: made.map((f) => f.facts),
+      records: [first.records, again.records],
     };
   } finally {
     for (const f of made) await f.close().catch(() => undefined);

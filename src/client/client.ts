@@ -306,6 +306,11 @@ export class NetworkStatisticsClient extends EventEmitter {
   private async calibrate(): Promise<void> {
     const mode = this.opts.selfTest ?? 'auto';
     if (mode === 'never' || (mode === 'auto' && this.dialectValue!.verified)) return;
+    if (this.opts.pid !== undefined && this.opts.pid !== process.pid) {
+      // The kernel reports only that pid's sources: our calibration flows would be invisible.
+      this.emit('warning', `layout self-test skipped: the subscription is limited to pid ${this.opts.pid}; values come from the unverified layout`);
+      return;
+    }
     const { runSelfTest } = await import('./calibration.js');
     const maker = this.opts.calibrationFlows ?? (await import('./calibration-flow.js')).loopbackFlowMaker;
     const watches = (g: 'tcp' | 'udp') => GROUPS[g].some((p) => this.providerStatus.get(p)?.available === true);
