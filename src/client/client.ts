@@ -593,10 +593,12 @@ export class NetworkStatisticsClient extends EventEmitter {
             throw new NtstatError('ERR_NTSTAT_KERNEL', `${kind}(ALL) returned ${emptyChunks} empty chunks that each said CONTINUATION; sweep abandoned`);
           }
           if (this.pollReplies > 0) emptyChunks = 0;
-          // A chunk that says "more" reported a full chunk of sources (§2.6). Fewer replies means
-          // aggregated batches were dropped whole by a full queue (§4): count it, and switch to
-          // loss-free sweeps where the kernel has them.
-          if (this.pollReplies < this.minFullChunk()) {
+          // A chunk that says "more" reported a full chunk of sources (§2.6). On macOS 15 a chunk
+          // may end after 5 (lock yield), so fewer than 5 means aggregated batches were dropped
+          // whole (§4). On 10.11–14 a short chunk is no proof: sources skipped for hard errors
+          // (EINVAL/EIO/EOPNOTSUPP) are counted in the chunk; lost batches there are found by the
+          // loss-free confirmation sweep before any reap (runSweep), so nothing is counted here.
+          if (this.isMacos15() && this.pollReplies < this.minFullChunk()) {
             this.sweepLostBatches = true;
             this.countDrop('batch-lost');
             if (kind === 'getUpdate' && this.lossFreeAvailable()) this.lossFree = true;
@@ -620,8 +622,8 @@ export class NetworkStatisticsClient extends EventEmitter {
   }
 
   /**
-   * Sources a chunk with CONTINUATION must have reported: 100 on macOS (§2.6); macOS 15 kernels
-   * may stop a chunk early (after at least 5) when a lock is contended.
+   * Sources a macOS 15 chunk with CONTINUATION must have reported: it may stop early, after at
+   * least 5, when the kernel's lock would yield (§2.6, xnu-11215+). Earlier kernels fill 100.
    */
   private minFullChunk(): number {
     return this.isMacos15() ? 5 : CHUNK_SOURCES;
