@@ -27,6 +27,7 @@ const OPTIONS = {
   xnu: { type: 'string' },
   macos: { type: 'string' },
   scenario: { type: 'string' },
+  'future-layout': { type: 'string' },
   seed: { type: 'string' },
   socket: { type: 'string' },
   format: { type: 'string' },
@@ -56,6 +57,8 @@ export interface CliOptions {
   xnu?: string;
   macos?: string;
   scenario?: string;
+  /** Simulated kernel only: serve a future layout (issue 12), see src/simulator/future-layouts.ts. */
+  futureLayout?: string;
   seed?: number;
   socket?: string;
   format?: 'ntcap' | 'libntstat';
@@ -150,6 +153,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   set('xnu', v.xnu);
   set('macos', v.macos);
   set('scenario', v.scenario);
+  set('futureLayout', v['future-layout']);
   set('socket', v.socket);
   set('format', v.format as CliOptions['format']);
   set('by', v.by);

@@ -45,7 +45,7 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   const transport = new ReplayTransport(tracked, { speed: o.speed ?? 0 });
   const client = new NetworkStatisticsClient({ transport, dialect, passive: true, clock: () => transport.now, ...(io.signal ? { signal: io.signal } : {}) });
   const sink = makeEventSink(io, { json: o.json, utc: o.utc, count: o.count, filter: compileFilter(o) });
-  if (!o.json) io.stdout.write(`XNU version:${xnuLabel}\n`);
+  if (!o.json) sink.text(`XNU version:${xnuLabel}\n`);
   let failure: unknown;
   for (const kind of ['added', 'update', 'removed'] as const) {
     client.on(kind, (_s, ev: StreamEvent) => {
@@ -59,6 +59,7 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   });
   await client.connect();
   await client.closed();
+  sink.flush();
   ntcap?.close();
   if (failure) throw failure;
   const torn = ntcap?.tornTail;

@@ -1,8 +1,10 @@
 /** `--simulate`: ntstat's simulated kernel as the live source, advanced in real time. */
 import { NtstatError } from '../errors.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
-import { SimKernel, SimulationDriver, getScenario, scenarioNames } from '../simulator/index.js';
+import { FUTURE_LAYOUTS, SimKernel, SimulationDriver, futureDialect, getScenario, isFutureLayout, scenarioNames } from '../simulator/index.js';
 import { MemoryTransport } from '../transport/memory.js';
+import { loopbackFlowMaker, type CalibrationFlowMaker } from '../client/calibration-flow.js';
+import { injectCalibrationFlow } from '../simulator/index.js';
 import type { CliOptions } from './options.js';
 import type { LiveSource } from './run-live.js';
 
@@ -15,7 +17,7 @@ export const DEFAULT_SCENARIO = 'idle-laptop';
 function kernelVersionFor(o: CliOptions, dialect: Dialect): { kernelVersion?: string } {
   if (o.xnu !== undefined) {
     const m = /(\d+(?:\.\d+)+)/.exec(o.xnu.replace(/^.*xnu-/, ''));
-    return m && Number(m[1].split('.')[0]) >= 1000 && dialect.verified ? { kernelVersion: m[1] } : {};
+    return m && Number(m[1].split('.')[0]) >= 1000 ? { kernelVersion: m[1] } : {};
   }
   if (o.macos !== undefined) {
     const want = o.macos.split('.').map(Number);
@@ -31,6 +33,33 @@ function kernelVersionFor(o: CliOptions, dialect: Dialect): { kernelVersion?: st
 function compare(a: number[], b: number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
   return 0;
+}
+
+/**
+ * The simulated kernel's name as printed after "xnu-": a kernel without published sources is
+ * named by its own release (issue 18 bug 3), never by the older tag whose behaviour it borrows.
+ */
+function simulatedLabel(xnu: string, dialect: Dialect): string {
+  const p = dialect.provisional;
+  if (!p) return xnu;
+  const release = `macOS ${p.macos}, Darwin ${p.darwin}, provisional layout, unverified`;
+  return p.xnuTrain ? `${xnu} (${release})` : `? (${release}; xnu build unknown)`;
+}
+
+/**
+ * --future-layout NAME: the simulated kernel speaks a changed layout while the client keeps the
+ * dialect it selected (issue 12). Only for kernels without published sources: a published
+ * kernel's layout is a fact, not something to vary.
+ */
+function kernelDialect(o: CliOptions, dialect: Dialect): Dialect {
+  if (o.futureLayout === undefined) return dialect;
+  if (!isFutureLayout(o.futureLayout)) {
+    throw new NtstatError('ERR_NTSTAT_USAGE', `unknown --future-layout ${JSON.stringify(o.futureLayout)} (layouts: ${FUTURE_LAYOUTS.join(', ')})`);
+  }
+  if (dialect.verified) {
+    throw new NtstatError('ERR_NTSTAT_USAGE', '--future-layout needs a kernel without published sources (e.g. --xnu 12377.1.9)');
+  }
+  return futureDialect(dialect, o.futureLayout);
 }
 
 export interface SimulatedKernel {
@@ -52,8 +81,8 @@ export function simulatedKernel(o: CliOptions): SimulatedKernel {
     throw new NtstatError('ERR_NTSTAT_USAGE', `unknown scenario ${JSON.stringify(scenario)} (scenarios: ${scenarioNames().join(', ')})`);
   }
   const seed = o.seed ?? 1;
-  const kernel = new SimKernel({ dialect, scenario, seed, ...kernelVersionFor(o, dialect) });
-  const label = kernel.profile.xnu.join('.');
+  const kernel = new SimKernel({ dialect: kernelDialect(o, dialect), scenario, seed, ...kernelVersionFor(o, dialect) });
+  const label = simulatedLabel(kernel.profile.xnu.join('.'), dialect);
   return {
     kernel,
     dialect,
@@ -61,7 +90,26 @@ export function simulatedKernel(o: CliOptions): SimulatedKernel {
     scenario,
     seed,
     label,
-    banner: `ntstat: SIMULATED kernel (not a real Mac): xnu-${label}, scenario ${scenario}, seed ${seed}\n`,
+    banner: `ntstat: SIMULATED kernel (not a real Mac): xnu-${label}${o.futureLayout ? `, future layout ${o.futureLayout}` : ''}, scenario ${scenario}, seed ${seed}\n`,
+  };
+}
+
+/**
+ * The self-test's flows on the simulated kernel: real loopback connections made here, entered
+ * into the simulated world with their ports and byte counts (the world cannot see real sockets).
+ */
+export function simulatedFlowMaker(kernel: SimKernel): CalibrationFlowMaker {
+  return async (req) => {
+    const flow = await loopbackFlowMaker(req);
+    if (!flow) return undefined;
+    const closeSim = injectCalibrationFlow(kernel.world, flow.facts);
+    return {
+      facts: flow.facts,
+      close: async () => {
+        closeSim();
+        await flow.close();
+      },
+    };
   };
 }
 
@@ -74,6 +122,7 @@ export function simulatedSource(o: CliOptions): LiveSource {
     dialect,
     simulated: true,
     xnuLabel: label,
+    calibrationFlows: simulatedFlowMaker(kernel),
     banner,
     // Stream times follow simulated time, anchored at the wall clock when the session started.
     clock: () => wallStart + kernel.now,

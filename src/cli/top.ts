@@ -8,7 +8,7 @@ import { ProcessTotals } from '../model/process-totals.js';
 import { compileFilter } from './filters.js';
 import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
-import { openLiveClient, runUntilDone, type LiveSourceFactory } from './run-live.js';
+import { openLiveClient, runUntilDone, watchFailure, type LiveSourceFactory } from './run-live.js';
 import { GROUPINGS, SORTS, renderTop, type TopGrouping, type TopModel, type TopSort } from './top-render.js';
 
 const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l';
@@ -146,6 +146,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
       }
     }
   };
+  const failure = watchFailure(client);
   try {
     await client.connect();
     if (tty) {
@@ -182,5 +183,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
     cleanup();
   }
   if (!tty) draw();
+  const f = failure();
+  if (f) throw f;
   return 0;
 }
