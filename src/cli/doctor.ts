@@ -9,6 +9,19 @@ import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
 import { defaultSourceFactory } from './sources.js';
 import { escapeTerminal } from './escape.js';
+import { privcheckText, visibilityText } from './doctor-visibility.js';
+
+/** net.statistics_privcheck: from the source (simulator), else the live kernel's sysctl. */
+async function readPrivcheck(o: CliOptions, io: CliIo, fromSource?: () => number | undefined): Promise<number | undefined> {
+  if (fromSource) return fromSource();
+  if (io.platform !== 'darwin' || o.simulate || o.socket) return undefined;
+  try {
+    const { readIntSysctl } = await import('../transport/darwin.js');
+    return readIntSysctl('net.statistics_privcheck');
+  } catch {
+    return undefined;
+  }
+}
 
 const ALL: ClientProvider[] = ['tcp', 'udp', 'quic', 'conn', 'udpSubflow', 'route', 'sysinfo'];
 
@@ -53,6 +66,9 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
   line('dialect', `${d.family} (${header}), ${d.verified ? 'verified against published headers' : `UNVERIFIED: ${d.warning}`}`);
   for (const p of client.providers()) line(p.available ? '  available' : '  unavailable', p.available ? p.provider : `${p.provider}: ${p.reason}`);
   line('receive buffer', client.receiveBufferSize !== undefined ? `${client.receiveBufferSize} bytes (SO_RCVBUF)` : 'unknown');
+  line('privcheck', privcheckText(await readPrivcheck(o, io, source.privcheck)));
+  await client.sweep();
+  line('flows seen', visibilityText(client.snapshot(), { ...(uid !== undefined ? { uid } : {}), pid: process.pid }));
   client.stop();
   return 0;
 }
