@@ -7,6 +7,20 @@
  *    user's flows, so doctor says plainly when everything it sees is its own.
  */
 import type { Stream } from '../model/stream.js';
+import type { CliIo } from './io.js';
+import type { CliOptions } from './options.js';
+
+/** net.statistics_privcheck: from the source (simulator), else the live kernel's sysctl. */
+export async function readPrivcheck(o: CliOptions, io: CliIo, fromSource?: () => number | undefined): Promise<number | undefined> {
+  if (fromSource) return fromSource();
+  if (io.platform !== 'darwin' || o.simulate || o.socket) return undefined;
+  try {
+    const { readIntSysctl } = await import('../transport/darwin.js');
+    return readIntSysctl('net.statistics_privcheck');
+  } catch {
+    return undefined;
+  }
+}
 
 export function privcheckText(value: number | undefined): string {
   if (value === undefined) return 'net.statistics_privcheck unreadable';
