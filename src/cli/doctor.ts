@@ -38,7 +38,7 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
     return 0;
   }
   const source = await defaultSourceFactory(o, io);
-  if (source.simulated) line('note', 'the simulated kernel sees an unprivileged client (as a normal user on a Mac)');
+  if (source.simulated) line('note', o.privileged ? 'the simulated kernel sees a privileged client (--privileged: root or the entitlement)' : 'the simulated kernel sees an unprivileged client (as a normal user on a Mac)');
   const opts: ConstructorParameters<typeof NetworkStatisticsClient>[0] = { providers: ALL, interval: 0 };
   let transport = source.transport;
   let dialect = source.dialect;

@@ -18,6 +18,7 @@ Common options:
   --record FILE              also record what the kernel sends (ntcap format)
   --simulate [--xnu V | --macos V] [--scenario NAME] [--seed N]
                              use ntstat's simulated kernel instead of the real one
+  --privileged               (--simulate) the client is root/entitled: sysinfo events (--all)
   --future-layout NAME       (--simulate/serve, kernels without published sources, e.g.
                              --xnu 12377.1.9) the simulated kernel changes its layout:
                              appended, inserted, counts-grown, reordered or header

@@ -24,6 +24,7 @@ const OPTIONS = {
   interface: { type: 'string' },
   record: { type: 'string' },
   simulate: { type: 'boolean' },
+  privileged: { type: 'boolean' },
   xnu: { type: 'string' },
   macos: { type: 'string' },
   scenario: { type: 'string' },
@@ -57,6 +58,8 @@ export interface CliOptions {
   interface?: string;
   record?: string;
   simulate: boolean;
+  /** --simulate as a root/entitled client (PRIV_NET_PRIVILEGED_NETWORK_STATISTICS): sysinfo, extensions. */
+  privileged?: boolean;
   xnu?: string;
   macos?: string;
   scenario?: string;
@@ -114,7 +117,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   if (v.json && command === 'log') command = 'json';
 
   const providers = new Set<StreamProvider>();
-  if (v.all) for (const p of ['tcp', 'udp', 'quic', 'conn', 'ifnet', 'route'] as const) providers.add(p);
+  if (v.all) for (const p of ['tcp', 'udp', 'quic', 'conn', 'ifnet', 'route', 'sysinfo'] as const) providers.add(p);
   if (v.tcp) providers.add('tcp');
   if (v.udp) providers.add('udp');
   if (v.quic) providers.add('quic');
@@ -170,6 +173,8 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   set('socket', v.socket);
   set('format', v.format as CliOptions['format']);
   set('by', v.by);
+  set('privileged', v.privileged);
+  if (v.privileged && !v.simulate) throw usage('--privileged applies to --simulate (a real kernel checks the credential of the process)');
   return opts;
 }
 

@@ -14,6 +14,7 @@ import { compileFilter } from './filters.js';
 import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
 import { makeEventSink } from './output.js';
+import { sysinfoToJson, type SysinfoEvent } from '../model/sysinfo.js';
 import { unsupportedOsMessage } from './messages.js';
 
 /** Where the protocol comes from, as chosen by the options. */
@@ -47,6 +48,8 @@ export function clientProviders(o: CliOptions): ClientProvider[] {
   if (p.has('quic')) out.push('quic');
   if (p.has('conn')) out.push('conn');
   if (p.has('route')) out.push('route');
+  // --all also asks for sysinfo: privileged only, an unprivileged EPERM just marks it unavailable.
+  if (p.has('sysinfo')) out.push('sysinfo');
   return out;
 }
 
@@ -114,6 +117,7 @@ export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSource
     if (!sink.write(ev)) client.stop();
   };
   for (const kind of ['added', 'update', 'removed'] as const) client.on(kind, (_s, ev: StreamEvent) => onEvent(ev));
+  if (o.json) client.on('sysinfo', (ev: SysinfoEvent) => sink.text(JSON.stringify(sysinfoToJson(ev)) + '\n'));
   const failure = watchFailure(client);
   await client.connect();
   if (!o.json) sink.text(`XNU version:${source.xnuLabel ?? client.dialect?.xnu ?? '?'}\n`);

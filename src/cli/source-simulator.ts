@@ -115,7 +115,7 @@ export function simulatedFlowMaker(kernel: SimKernel): CalibrationFlowMaker {
 
 export function simulatedSource(o: CliOptions): LiveSource {
   const { kernel, dialect, driver, label, banner } = simulatedKernel(o);
-  const sim = kernel.connect({ root: false });
+  const sim = kernel.connect({ root: o.privileged ?? false });
   const wallStart = Date.now();
   return {
     transport: new MemoryTransport(sim),

@@ -700,6 +700,10 @@ export class NetworkStatisticsClient extends EventEmitter {
           }
           break;
         }
+        case 'sysinfoCounts':
+          // Not about a source (srcref 0): its own event (model/sysinfo.ts), privileged only (§5.8).
+          this.emit('sysinfo', { time: now, keyvals: m.keyvals });
+          break;
         case 'srcRemoved':
           if (m.flags & HeaderFlag.CLOSED_AFTER_DROP) this.countDrop('closed-after-drop');
           if (!this.calibrating) this.table.apply(m, now, events);
