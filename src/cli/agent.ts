@@ -13,6 +13,8 @@ import type { CliIo } from './io.js';
 import type { CliOptions, ExtraOptions } from './options.js';
 import { clientProviders, openLiveClient, type LiveSourceFactory } from './run-live.js';
 import { escapeTerminal } from './escape.js';
+import { EXPORT_OPTIONS, exportSettings } from './export-options.js';
+import { startOtlpExport, type OtlpExport } from '../export/otlp.js';
 
 /** The agent's own flags (issues 15 and 16 add theirs here). */
 export const AGENT_OPTIONS: ExtraOptions = {
@@ -24,6 +26,7 @@ export const AGENT_OPTIONS: ExtraOptions = {
   'keep-days': { type: 'string' },
   'flow-log': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  ...EXPORT_OPTIONS,
 };
 
 /** Flow providers (TCP, UDP, QUIC; kernel and userland) unless --tcp/--udp/--quic narrow them. */
@@ -83,6 +86,7 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   }
   if (sub !== undefined) throw new NtstatError('ERR_NTSTAT_USAGE', `unknown agent subcommand ${JSON.stringify(sub)} (install, uninstall, status)`);
   const settings = agentSettings(o);
+  const exporting = exportSettings(o.extra);
   // The database first: a second agent on it refuses before touching the kernel.
   const sink = await openAgentSink(settings, io);
   // The agent handles SIGINT/SIGTERM itself (last sweep and flush first), so the client gets no signal.
@@ -104,9 +108,14 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   if (source.xnuLabel) kernel.xnu = source.xnuLabel;
   const agent = new UsageAgent({ client, flushSeconds: settings.flushSeconds, kernel, ...(sink ? { sink } : {}), ...(source.clock ? { clock: source.clock } : {}) });
   let stopSource: (() => void) | undefined;
+  let otlp: OtlpExport | undefined;
   try {
     await agent.start();
     stopSource = source.start?.();
+    if (exporting.otlp) {
+      otlp = await startOtlpExport(agent, { ...exporting.metrics, ...exporting.otlp });
+      io.stderr.write(`ntstat: agent pushing OTLP to ${escapeTerminal(exporting.otlp.url)} every ${exporting.otlp.intervalSeconds} s\n`);
+    }
     const providers = client.providers().filter((p) => p.available).map((p) => p.provider);
     io.stderr.write(`ntstat: agent recording ${providers.join(', ') || 'nothing'}${sink ? ` to ${escapeTerminal(sink.path)} (flush every ${settings.flushSeconds} s)` : ''}\n`);
     await new Promise<void>((resolve) => {
@@ -117,6 +126,8 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
     });
     await agent.stop();
   } finally {
+    // After the agent's last sweep: one last push with the final totals.
+    await otlp?.stop().catch(() => {});
     stopSource?.();
     client.stop();
     sink?.close();
