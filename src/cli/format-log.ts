@@ -65,7 +65,8 @@ function medium(s: Stream): string {
 function describe(s: Stream): string {
   if (s.provider === 'ifnet') return `IFNET ${escapeTerminal(s.ifname ?? '?')} index:${s.ifindex ?? '?'}`;
   if (s.provider === 'route') return `ROUTE ${ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined)} index:${s.ifindex ?? '?'}`;
-  return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)} ${owner(s)}`;
+  const dom = s.domain ? ` domain:${escapeTerminal(s.domain.name)}${s.domain.attributedBundleId ? ` for:${escapeTerminal(s.domain.attributedBundleId)}` : ''}` : '';
+  return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)} ${owner(s)}${dom}`;
 }
 
 function bytesLine(s: Stream): string | undefined {

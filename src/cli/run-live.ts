@@ -78,6 +78,8 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
   if (transport) opts.transport = transport;
   if (source.dialect) opts.dialect = source.dialect;
   if (source.clock) opts.clock = source.clock;
+  // Domain names need privilege (§6): ask when the (simulated) client is root or entitled.
+  if (o.privileged || (!o.simulate && !o.socket && typeof process.getuid === 'function' && process.getuid() === 0)) opts.domains = true;
   if (source.calibrationFlows) opts.calibrationFlows = source.calibrationFlows;
   if (io.signal) opts.signal = io.signal;
   const client = new NetworkStatisticsClient(opts);

@@ -25,6 +25,7 @@ import type { CalibrationFlowMaker } from './calibration-flow.js';
 import { replyLayoutProblem, selfTestSummary, type SelfTestMode, type SelfTestResult } from './calibration.js';
 import { isFatalTransportError } from './fatal.js';
 import { FlushFailureSignal } from './loss.js';
+import { domainFilterBit } from '../model/domain.js';
 import { PendingRequests, type Completion } from './pending.js';
 import { ResyncLimiter } from './resync-limiter.js';
 import { SourceTable, type StreamEvent } from './source-table.js';
@@ -92,6 +93,12 @@ export interface ClientOptions {
    * kernel; none for an injected transport (the simulator offers `kernel.nstatStats()`).
    */
   flushFailures?: () => number | undefined;
+  /**
+   * Ask for domain names (the DOMAIN extension, macOS 12.1+, §6). The kernel honours it only for a
+   * privileged client (from xnu-8792.81.2) and ignores it silently otherwise; updates grow by
+   * ~1 KiB per source, so it is off unless asked for.
+   */
+  domains?: boolean;
   /**
    * Observe only: send no request, just interpret what arrives (a replayed recording, a tap).
    * Streams reported before the first SUCCESS (the recorded subscription walk) are `initial`.
@@ -441,7 +448,7 @@ export class NetworkStatisticsClient extends EventEmitter {
           context,
           flags: 0,
           provider: id,
-          filter: (canFilter ? suppress : 0n) | (byPid?.filter ?? 0n),
+          filter: (canFilter ? suppress : 0n) | (byPid?.filter ?? 0n) | (this.opts.domains ? domainFilterBit(d.constants['NSTAT_FILTER_ALLOWED_EXTENSIONS_SHIFT'] as number | undefined) : 0n),
           events: 0n,
           targetPid: byPid?.targetPid ?? 0,
         }));

@@ -14,6 +14,7 @@
 import type { Dialect } from '../protocol/dialect.js';
 import { HeaderFlag } from '../protocol/constants.js';
 import type { Message } from '../protocol/messages.js';
+import { applyDomain } from '../model/domain.js';
 import { applyCounts, applyDescriptor, closeStream, newStream, type Stream } from '../model/stream.js';
 import type { Counts, Descriptor } from '../protocol/messages.js';
 
@@ -107,9 +108,16 @@ export class SourceTable {
       case 'srcDesc':
         this.onDescriptor(msg.srcref, msg.provider, msg.flags, now, out, msg.descriptor);
         return out;
-      case 'srcUpdate':
+      case 'srcUpdate': {
+        const n = out.length;
         this.onDescriptor(msg.srcref, msg.provider, msg.flags, now, out, msg.descriptor, msg.counts);
+        const s = this.entries.get(msg.srcref)?.stream;
+        // A domain learnt from an extended update (§6) is news: an `update` unless one was just emitted.
+        if (s && msg.extensions && applyDomain(s, msg.extensions) && out.length === n && this.entries.get(msg.srcref)?.announced && !(msg.flags & HeaderFlag.CLOSING)) {
+          out.push({ event: 'update', time: now, stream: s });
+        }
         return out;
+      }
       case 'srcCounts': {
         const e = this.entries.get(msg.srcref);
         if (!e) return out;

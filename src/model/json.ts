@@ -32,6 +32,7 @@ export interface JsonEvent {
   pid?: number;
   process?: string;
   epid?: number;
+  domain?: { name: string; owner?: string; attributedBundleId?: string };
   uuid?: string;
   euuid?: string;
   /** Route sources: destination, netmask and gateway (addresses only; AF_LINK gateways as "link"). */
@@ -78,6 +79,7 @@ export function streamToJson(event: string, time: number, s: Stream): JsonEvent 
   if (s.ifname !== undefined) j.ifname = s.ifname;
   if (s.state !== undefined) j.state = s.state;
   if (s.direction !== undefined) j.direction = s.direction;
+  if (s.domain) j.domain = { ...s.domain };
   if (s.pid !== undefined) j.pid = s.pid;
   if (s.process !== undefined) j.process = s.process;
   if (s.epid !== undefined) j.epid = s.epid;

@@ -3,6 +3,7 @@
  * socket/flow, a QUIC connection, a connection, an interface, a route), built from descriptors
  * and counts of any dialect. Field names follow DESIGN.md §4; absent data is omitted.
  */
+import type { StreamDomain } from './domain.js';
 import type { Dialect } from '../protocol/dialect.js';
 import { providerName, tcpStateName, type ProviderName } from '../protocol/constants.js';
 import type { Counts, Descriptor } from '../protocol/messages.js';
@@ -51,6 +52,8 @@ export interface Stream {
   euuid?: string;
   /** Interface name (ifnet sources). */
   ifname?: string;
+  /** Domain the app connected to (DOMAIN extension, privileged, macOS 12.1+; model/domain.ts). */
+  domain?: StreamDomain;
   /** Every decoded descriptor field (camelCase), for what the summary above does not cover. */
   descriptor?: Descriptor;
   counts?: StreamCounts;
