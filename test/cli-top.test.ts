@@ -16,7 +16,7 @@ const skip = hasTmux ? false : 'tmux is not installed (apt-get install tmux)';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
 
-async function waitFor(session: string, pred: (screen: string) => boolean, ms = 10_000): Promise<string> {
+async function waitFor(session: string, pred: (screen: string) => boolean, ms = 60_000): Promise<string> {
   const end = Date.now() + ms;
   let screen = '';
   while (Date.now() < end) {
