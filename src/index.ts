@@ -9,7 +9,7 @@ export type { ClientOptions, ClientProvider, ClientEvent, ClientState, DropInfo,
 export { createNetworkStatisticsClient } from './client/compat.js';
 export type { NetworkStatisticsListener, CompatClient, CompatOptions } from './client/compat.js';
 export { SourceTable } from './client/source-table.js';
-export type { StreamEvent, StreamEventKind } from './client/source-table.js';
+export type { StreamEvent, StreamEventKind } from './model/events.js';
 export type { Stream, StreamCounts, StreamProvider, InterfaceKind } from './model/stream.js';
 export { ProcessTotals, groupKey } from './model/process-totals.js';
 export type { ProcessTotal, GroupBy } from './model/process-totals.js';

@@ -14,7 +14,21 @@ import { runTop } from './top.js';
 import { runDoctor } from './doctor.js';
 import { defaultSourceFactory } from './sources.js';
 
+/** Exit status after a signal, as shells report it: 128 + the signal number. */
+export function signalExitCode(reason: unknown): number | undefined {
+  if (reason === 'SIGINT') return 130;
+  if (reason === 'SIGTERM') return 143;
+  return undefined;
+}
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  const code = await run(argv, io);
+  // Stopped by Ctrl-C or SIGTERM (the bin wrapper aborts io.signal with the signal's name).
+  if (code === 0 && io.signal?.aborted) return signalExitCode(io.signal.reason) ?? code;
+  return code;
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
   let o: CliOptions;
   try {
     o = parseCli(argv, io.env);
