@@ -8,6 +8,7 @@ import { benchDecode, type DecodeResult } from './decode.js';
 import { syntheticCapture } from './capture.js';
 import { fmt } from './common.js';
 import { benchClient } from './client-cost.js';
+import { benchReplay, replayRows } from './replay.js';
 
 interface Row {
   figure: string;
@@ -33,6 +34,10 @@ async function main(): Promise<void> {
     );
   }
   results.decode = decode;
+  // Replay end to end against the C baseline (bench/replay.ts).
+  const replay = benchReplay();
+  rows.push(...replayRows(replay));
+  results.replay = replay;
   // Benchmarks 3–5: client cycle cost, memory, end to end (bench/client-cost.ts).
   const more = await benchClient();
   rows.push(...more.rows);

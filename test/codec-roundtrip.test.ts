@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { FUZZ_SEED, fuzzParams } from './helpers/seed.js';
 import { aggregate, allDialects, decodeDatagram, encodeMessage, type Dialect, type Message } from '../src/protocol/index.js';
 import * as H from './helpers/facts.js';
 
@@ -293,7 +294,7 @@ if (!H.facts) {
               assert.deepEqual({ ...back[0] }, normalize(msg));
               assert.deepEqual(encodeMessage(d, back[0], { padItems }), bytes, 're-encode is stable');
             }),
-            { numRuns: 500 },
+            fuzzParams(500, 31),
           );
         });
 
@@ -308,7 +309,7 @@ if (!H.facts) {
                   ms.map((x) => normalize(x.msg)),
                 );
               }),
-              { numRuns: 100 },
+              fuzzParams(100, 32),
             );
           });
         }
@@ -316,3 +317,7 @@ if (!H.facts) {
     });
   }
 }
+
+test('seed', (t) => {
+  t.diagnostic(`fast-check seed base ${FUZZ_SEED} (NTSTAT_FUZZ_SEED replays it)`);
+});

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { FUZZ_SEED, fuzzParams } from './helpers/seed.js';
 import { NtstatError } from '../src/errors.js';
 import { allDialects, decodeDatagram, type Dialect, type Message } from '../src/protocol/index.js';
 import * as H from './helpers/facts.js';
@@ -288,7 +289,7 @@ if (!H.facts) {
     test('random bytes (5000 cases)', { timeout: 20_000 }, () => {
       fc.assert(
         fc.property(fc.nat(dialects.length - 1), fc.uint8Array({ maxLength: 700 }), fc.boolean(), (i, bytes, skip) => check(bytes, dialects[i], skip)),
-        { numRuns: 5000 },
+        fuzzParams(5000, 41),
       );
     });
 
@@ -312,7 +313,7 @@ if (!H.facts) {
             check(b, dialects[i], skip);
           },
         ),
-        { numRuns: 5000 },
+        fuzzParams(5000, 42),
       );
     });
 
@@ -332,7 +333,7 @@ if (!H.facts) {
             check(b, dialects[i], skip);
           },
         ),
-        { numRuns: 10000 },
+        fuzzParams(10000, 43),
       );
     });
 
@@ -353,9 +354,13 @@ if (!H.facts) {
           }
           check(b, dialects[i], false);
         }),
-        { numRuns: 2000 },
+        fuzzParams(2000, 44),
       );
       assert.ok(slowest < 250);
     });
   });
 }
+
+test('seed', (t) => {
+  t.diagnostic(`fast-check seed base ${FUZZ_SEED} (NTSTAT_FUZZ_SEED replays it)`);
+});

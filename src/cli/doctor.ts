@@ -48,7 +48,8 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
   }
   const d = client.dialect!;
   line('kernel', `${source.simulated ? 'SIMULATED ' : ''}xnu-${source.xnuLabel ?? d.xnu}`);
-  line('dialect', `${d.family} (header xnu-${d.xnu}, macOS ${d.macos}+), ${d.verified ? 'verified against published headers' : `UNVERIFIED: ${d.warning}`}`);
+  const header = d.provisional ? `provisional, macOS ${d.macos}: observed, not from headers` : `header xnu-${d.xnu}, macOS ${d.macos}+`;
+  line('dialect', `${d.family} (${header}), ${d.verified ? 'verified against published headers' : `UNVERIFIED: ${d.warning}`}`);
   for (const p of client.providers()) line(p.available ? '  available' : '  unavailable', p.available ? p.provider : `${p.provider}: ${p.reason}`);
   line('receive buffer', client.receiveBufferSize !== undefined ? `${client.receiveBufferSize} bytes (SO_RCVBUF)` : 'unknown');
   client.stop();

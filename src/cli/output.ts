@@ -6,10 +6,15 @@ import { formatLogEvent } from './format-log.js';
 import type { CliIo } from './io.js';
 import type { StreamPredicate } from './filters.js';
 import type { HostResolver } from './resolve.js';
+import { BufferedOutput } from './buffered-output.js';
 
 export interface EventSink {
   /** Returns false when the sink wants no more events (--count reached). */
   write(ev: StreamEvent): boolean;
+  /** Text for stdout in order with the events (e.g. the log's `XNU version:` line). */
+  text(s: string): void;
+  /** Write out what is buffered (before the command returns). */
+  flush(): void;
 }
 
 export interface EventSinkOptions {
@@ -25,20 +30,23 @@ export interface EventSinkOptions {
 
 export function makeEventSink(io: CliIo, opts: EventSinkOptions): EventSink {
   let written = 0;
+  const out = new BufferedOutput(io.stdout);
   const cols = opts.csv ? chooseColumns(opts.columns, DEFAULT_LOG_CSV, Object.keys(STREAM_COLUMNS)) : [];
-  if (opts.csv) io.stdout.write(csvLine(cols) + '\n');
+  if (opts.csv) out.write(csvLine(cols) + '\n');
   return {
+    text: (s) => out.write(s),
+    flush: () => out.flush(),
     write(ev) {
       if (opts.count !== undefined && written >= opts.count) return false;
       if (!opts.filter(ev.stream)) return true;
       const remote = ev.stream.remote?.address;
       if (remote !== undefined) opts.resolver?.lookup(remote);
       const host = remote !== undefined ? opts.resolver?.host(remote) : undefined;
-      if (opts.json) io.stdout.write(JSON.stringify(eventToJson(ev, host !== undefined ? { remoteHost: host } : {})) + '\n');
+      if (opts.json) out.write(JSON.stringify(eventToJson(ev, host !== undefined ? { remoteHost: host } : {})) + '\n');
       else if (opts.csv) {
         const row = { stream: ev.stream, event: ev.event, time: ev.time, ...(host !== undefined ? { host } : {}) };
-        io.stdout.write(csvLine(cols.map((c) => STREAM_COLUMNS[c](row))) + '\n');
-      } else io.stdout.write(formatLogEvent(ev, { utc: opts.utc, ...(host !== undefined ? { remoteHost: host } : {}) }).join('\n') + '\n');
+        out.write(csvLine(cols.map((c) => STREAM_COLUMNS[c](row))) + '\n');
+      } else out.write(formatLogEvent(ev, { utc: opts.utc, ...(host !== undefined ? { remoteHost: host } : {}) }).join('\n') + '\n');
       written++;
       return opts.count === undefined || written < opts.count;
     },

@@ -91,19 +91,31 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
   if (o.interface !== undefined && !INTERFACE_KINDS.includes(o.interface) && BSD_IFNAME.test(o.interface) && source.interfaceIndex?.(o.interface) === undefined) {
     io.stderr.write(`ntstat: warning: no interface named ${o.interface} is known now; flows on it are shown if it appears\n`);
   }
+  // --duration counts from here: a kernel that never answers the subscription must not hold the
+  // command past it (issue 13). stop() during connect() makes connect() return early.
+  if (o.duration !== undefined) {
+    const timer = setTimeout(() => client.stop(), o.duration * 1000);
+    client.once('close', () => clearTimeout(timer));
+  }
   return { client, source };
 }
 
-/** Stop after --duration seconds (wall time) and on abort; resolves when the client closed. */
-export async function runUntilDone(client: NetworkStatisticsClient, o: CliOptions, stopSource?: () => void): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  if (o.duration !== undefined) timer = setTimeout(() => client.stop(), o.duration * 1000);
+/** Wait until the client closed (--duration, abort, the kernel going away, or an error). */
+export async function runUntilDone(client: NetworkStatisticsClient, _o: CliOptions, stopSource?: () => void): Promise<void> {
   try {
     await client.closed();
   } finally {
-    if (timer) clearTimeout(timer);
     stopSource?.();
   }
+}
+
+/** The first error that should fail the command (a transport that died, a kernel that lied). */
+export function watchFailure(client: NetworkStatisticsClient): () => unknown {
+  let failure: unknown;
+  client.on('error', (e: unknown) => {
+    failure ??= e;
+  });
+  return () => (failure instanceof NtstatError && failure.code !== 'ERR_NTSTAT_CLOSED' ? failure : undefined);
 }
 
 /** `ntstat [log]` and `ntstat json`. */
@@ -123,16 +135,18 @@ export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSource
     if (!sink.write(ev)) client.stop();
   };
   for (const kind of ['added', 'update', 'removed'] as const) client.on(kind, (_s, ev: StreamEvent) => onEvent(ev));
-  let failure: unknown;
-  client.on('error', (e: unknown) => {
-    failure ??= e;
-  });
+  const failure = watchFailure(client);
   await connectExplained(client, o);
-  if (!o.json && !o.csv) io.stdout.write(`XNU version:${source.xnuLabel ?? client.dialect?.xnu ?? '?'}\n`);
+  if (!o.json && !o.csv) sink.text(`XNU version:${source.xnuLabel ?? client.dialect?.xnu ?? '?'}\n`);
   const stopSource = source.start?.();
-  await runUntilDone(client, o, stopSource);
+  try {
+    await runUntilDone(client, o, stopSource);
+  } finally {
+    sink.flush();
+  }
   if (client.getNumDrops() > 0) io.stderr.write(`ntstat: ${client.getNumDrops()} kernel messages were lost (${JSON.stringify(client.dropCounts())}); the table was resynchronised\n`);
-  if (failure instanceof NtstatError && failure.code !== 'ERR_NTSTAT_CLOSED') throw failure;
+  const f = failure();
+  if (f) throw f;
   return 0;
 }
 

@@ -54,7 +54,7 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   const transport = new ReplayTransport(tracked, { speed: o.speed ?? 0 });
   const client = new NetworkStatisticsClient({ transport, dialect, passive: true, clock: () => transport.now, ...(io.signal ? { signal: io.signal } : {}) });
   const sink = makeEventSink(io, { json: o.json, csv: o.csv, ...(o.columns ? { columns: o.columns } : {}), utc: o.utc, count: o.count, filter: compileFilter(o) });
-  if (!o.json && !o.csv) io.stdout.write(`XNU version:${xnuLabel}\n`);
+  if (!o.json && !o.csv) sink.text(`XNU version:${xnuLabel}\n`);
   let failure: unknown;
   for (const kind of ['added', 'update', 'removed'] as const) {
     client.on(kind, (_s, ev: StreamEvent) => {
@@ -69,6 +69,7 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   });
   await client.connect();
   await client.closed();
+  sink.flush();
   ntcap?.close();
   if (failure) throw failure;
   const torn = ntcap?.tornTail;

@@ -15,7 +15,7 @@ export const DEFAULT_SCENARIO = 'idle-laptop';
 function kernelVersionFor(o: CliOptions, dialect: Dialect): { kernelVersion?: string } {
   if (o.xnu !== undefined) {
     const m = /(\d+(?:\.\d+)+)/.exec(o.xnu.replace(/^.*xnu-/, ''));
-    return m && Number(m[1].split('.')[0]) >= 1000 && dialect.verified ? { kernelVersion: m[1] } : {};
+    return m && Number(m[1].split('.')[0]) >= 1000 ? { kernelVersion: m[1] } : {};
   }
   if (o.macos !== undefined) {
     const want = o.macos.split('.').map(Number);
@@ -31,6 +31,17 @@ function kernelVersionFor(o: CliOptions, dialect: Dialect): { kernelVersion?: st
 function compare(a: number[], b: number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
   return 0;
+}
+
+/**
+ * The simulated kernel's name as printed after "xnu-": a kernel without published sources is
+ * named by its own release (issue 18 bug 3), never by the older tag whose behaviour it borrows.
+ */
+function simulatedLabel(xnu: string, dialect: Dialect): string {
+  const p = dialect.provisional;
+  if (!p) return xnu;
+  const release = `macOS ${p.macos}, Darwin ${p.darwin}, provisional layout, unverified`;
+  return p.xnuTrain ? `${xnu} (${release})` : `? (${release}; xnu build unknown)`;
 }
 
 export interface SimulatedKernel {
@@ -53,7 +64,7 @@ export function simulatedKernel(o: CliOptions): SimulatedKernel {
   }
   const seed = o.seed ?? 1;
   const kernel = new SimKernel({ dialect, scenario, seed, ...kernelVersionFor(o, dialect) });
-  const label = kernel.profile.xnu.join('.');
+  const label = simulatedLabel(kernel.profile.xnu.join('.'), dialect);
   return {
     kernel,
     dialect,

@@ -14,7 +14,7 @@ import type { CliIo } from './io.js';
 import { parseKeys, type Key } from './keys.js';
 import type { CliOptions } from './options.js';
 import { HostResolver } from './resolve.js';
-import { openLiveClient, runUntilDone, type LiveSourceFactory } from './run-live.js';
+import { openLiveClient, runUntilDone, watchFailure, type LiveSourceFactory } from './run-live.js';
 import { SORT_KEYS, type SortKey } from './sort.js';
 import { GROUPINGS, renderTop, type TopGrouping, type TopModel } from './top-render.js';
 import { snapshotCsv } from './top-csv.js';
@@ -216,6 +216,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
       }
     }
   };
+  const failure = watchFailure(client);
   try {
     await client.connect();
     if (tty) {
@@ -252,5 +253,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
   } finally {
     cleanup();
   }
+  const f = failure();
+  if (f) throw f;
   return state.interrupted ? 130 : 0;
 }

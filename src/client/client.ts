@@ -21,7 +21,9 @@ import { encodeRequest } from '../protocol/encode.js';
 import type { Message, Request } from '../protocol/messages.js';
 import type { Stream } from '../model/stream.js';
 import type { Transport } from '../transport/transport.js';
+import { isFatalTransportError } from './fatal.js';
 import { PendingRequests, type Completion } from './pending.js';
+import { ResyncLimiter } from './resync-limiter.js';
 import { SourceTable, type StreamEvent } from './source-table.js';
 
 /** Provider groups a user asks for. */
@@ -139,6 +141,8 @@ export class NetworkStatisticsClient extends EventEmitter {
   private lossFree = false;
   private cleanSweeps = 0;
   private sweepLostBatches = false;
+  /** Extra resync sweeps after losses: one immediate, then rate-limited (resync-limiter.ts). */
+  private resyncLimiter!: ResyncLimiter;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -149,6 +153,8 @@ export class NetworkStatisticsClient extends EventEmitter {
       ...options,
     };
     this.clock = options.clock ?? Date.now;
+    // Without automatic polling (interval 0) extra resyncs are still spaced by a second.
+    this.resyncLimiter = new ResyncLimiter(this.opts.interval > 0 ? this.opts.interval : 1000);
     // An 'error' event without a listener would throw; errors are also reported via promises.
     this.on('error', () => undefined);
   }
@@ -277,6 +283,11 @@ export class NetworkStatisticsClient extends EventEmitter {
       this.transport!.send(bytes);
     } catch (e) {
       if (e instanceof NtstatError && e.errno === DarwinErrno.ENOBUFS) this.countDrop('send-enobufs');
+      else if (isFatalTransportError(e) && this.stateValue !== 'stopping' && this.stateValue !== 'closed') {
+        // The kernel side is gone (issue 13: a vanished --socket peer gave ECONNREFUSED forever).
+        this.emit('error', e);
+        this.shutdown();
+      }
       throw e;
     }
   }
@@ -388,11 +399,14 @@ export class NetworkStatisticsClient extends EventEmitter {
       this.resyncWanted = this.resyncWanted || this.lossDuringSweep;
       return this.sweeping;
     }
-    this.sweeping = this.runSweep().finally(() => {
+    this.sweeping = this.runSweep().then((complete) => {
+      if (complete && !this.lossDuringSweep) this.resyncLimiter.calm();
+      return complete;
+    }).finally(() => {
       this.sweeping = undefined;
       if (this.resyncWanted && this.stateValue === 'running') {
         this.resyncWanted = false;
-        void this.sweep();
+        this.resyncSoon();
       }
     });
     return this.sweeping;
@@ -562,7 +576,8 @@ export class NetworkStatisticsClient extends EventEmitter {
     if (truncated) this.countDrop('truncated');
     let messages: Message[];
     try {
-      messages = decodeDatagram(data, this.dialectValue!, { unknownTypes: 'skip' });
+      // Unverified dialects: a message in an unexpected shape is dropped alone (issue 12).
+      messages = decodeDatagram(data, this.dialectValue!, { unknownTypes: 'skip', from: this.opts.passive ? 'any' : 'kernel', onInvalidMessage: (e) => this.onInvalidMessage(e) });
     } catch (e) {
       this.countDrop('malformed');
       this.emit('error', e);
@@ -598,6 +613,11 @@ export class NetworkStatisticsClient extends EventEmitter {
     this.emitEvents(events);
   }
 
+  private onInvalidMessage(e: NtstatError): void {
+    this.countDrop('malformed');
+    this.emit('error', e);
+  }
+
   private emitEvents(events: StreamEvent[]): void {
     for (const ev of events) {
       this.emit(ev.event, ev.stream, ev);
@@ -617,11 +637,16 @@ export class NetworkStatisticsClient extends EventEmitter {
     const drop: DropInfo = { reason, count, total: this.drops };
     this.emit('drop', drop);
     for (const push of this.iterators) push({ type: 'drop', drop });
-    // Any loss: resynchronise with a full sweep as soon as possible (§4, §9.9).
+    // Any loss: resynchronise with a full sweep (§4, §9.9), rate-limited (resync-limiter.ts).
     if (reason !== 'vanished' && this.stateValue === 'running') {
       if (this.sweeping) this.resyncWanted = true;
-      else setImmediate(() => void this.sweep());
+      else this.resyncSoon();
     }
+  }
+
+  /** Start a resync sweep now if the limiter allows; otherwise the next regular sweep resyncs. */
+  private resyncSoon(): void {
+    if (this.resyncLimiter.tryStart(this.clock())) setImmediate(() => void this.sweep());
   }
 
   private onTransportClose(err?: NtstatError): void {

@@ -40,6 +40,8 @@ export interface SourceTableStats {
   removed: number;
   /** Messages about srcrefs the table never heard of (e.g. SRC_REMOVED after a drop). */
   unknownRemovals: number;
+  /** Messages naming srcref 0, which no source ever has (ignored). */
+  srcrefZero: number;
 }
 
 export class SourceTable {
@@ -55,7 +57,7 @@ export class SourceTable {
   private generation = 0;
   /** Set by the owner while the initial ADD_ALL walk is being received. */
   initialPhase = false;
-  readonly stats: SourceTableStats = { live: 0, added: 0, removed: 0, unknownRemovals: 0 };
+  readonly stats: SourceTableStats = { live: 0, added: 0, removed: 0, unknownRemovals: 0, srcrefZero: 0 };
 
   constructor(readonly dialect: Dialect) {}
 
@@ -79,6 +81,11 @@ export class SourceTable {
 
   /** Apply one message; returns the events it causes (usually zero or one). */
   apply(msg: Message, now: number, out: StreamEvent[] = []): StreamEvent[] {
+    // srcref 0 is never assigned (BEHAVIOUR.md A.1, §7): a message naming it is not about a source.
+    if ('srcref' in msg && msg.srcref === 0n) {
+      this.stats.srcrefZero++;
+      return out;
+    }
     switch (msg.kind) {
       case 'srcAdded': {
         if (this.entries.has(msg.srcref)) return out;

@@ -27,7 +27,31 @@ export interface DecodeOptions {
    * ERR_NTSTAT_MALFORMED; 'skip' drops it (only possible when the header carries a length).
    */
   unknownTypes?: 'error' | 'skip';
+  /**
+   * 'kernel': the bytes came from the kernel, so a request type (1001–1008, client→kernel) is
+   * malformed and named as such, with where it sits (issue 13: it was reported as "SET_FILTER must
+   * be 32 bytes"). Default 'any' (recordings and the simulator decode requests too).
+   */
+  from?: 'kernel' | 'any';
+  /**
+   * Unverified dialects only (a kernel newer than every published header): called for a message
+   * that does not decode, which is then dropped instead of rejecting the whole record, so one
+   * message in an unexpected shape never costs the other messages of an aggregated record.
+   * Framing errors (a header that does not add up) still throw.
+   */
+  onInvalidMessage?: (error: NtstatError) => void;
 }
+
+const REQUEST_NAMES: Record<number, string> = {
+  1001: 'ADD_SRC',
+  1002: 'ADD_ALL_SRCS',
+  1003: 'REM_SRC',
+  1004: 'QUERY_SRC',
+  1005: 'GET_SRC_DESC',
+  1006: 'SET_FILTER',
+  1007: 'GET_UPDATE',
+  1008: 'SUBSCRIBE_SYSINFO',
+};
 
 function malformed(message: string, offset: number): NtstatError {
   return new NtstatError('ERR_NTSTAT_MALFORMED', `${message} (at byte ${offset})`, { offset });
@@ -108,6 +132,27 @@ function need(m: MsgLayout | undefined, type: number, at: number): MsgLayout {
 
 function exact(len: number, size: number, what: string, at: number): void {
   if (len !== size) throw malformed(`${what} must be ${size} bytes, got ${len}`, at);
+}
+
+/**
+ * Length check for a message or descriptor of known size. On a verified dialect the length is
+ * exact. On an unverified one (a kernel newer than every published header) a longer message is
+ * accepted by its `hdr.length`: Apple has grown these structs by appending and inserting fields
+ * (LAYOUTS.md "What changed"), so the known prefix is decoded and the extra bytes are counted in
+ * `trailing`, never decoded. Shorter is always an error.
+ */
+function sized(plan: CodecPlan, len: number, size: number, what: string, at: number): number {
+  if (plan.dialect.verified) {
+    exact(len, size, what, at);
+    return 0;
+  }
+  atLeast(len, size, what, at);
+  return len - size;
+}
+
+function withTrailing<M extends Message>(msg: M, trailing: number): M {
+  if (trailing > 0) (msg as M & { trailing?: number }).trailing = trailing;
+  return msg;
 }
 
 function atLeast(len: number, size: number, what: string, at: number): void {
@@ -192,8 +237,7 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
   if (!typesOf(d).has(type)) return undefined;
   switch (type) {
     case MessageType.SUCCESS:
-      exact(len, plan.hdrSize, 'SUCCESS', at);
-      return { kind: 'success', context, flags };
+      return withTrailing({ kind: 'success', context, flags }, sized(plan, len, plan.hdrSize, 'SUCCESS', at));
     case MessageType.ERROR: {
       const m = need(plan.error, type, at);
       atLeast(len, m.size, 'ERROR', at);
@@ -203,26 +247,29 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
     }
     case MessageType.SRC_ADDED: {
       const m = need(plan.srcAdded, type, at);
-      exact(len, m.size, 'SRC_ADDED', at);
-      return { kind: 'srcAdded', context, flags, srcref: readSrcref(plan, dv, at + m.f.srcref!), provider: dv.getUint32(at + m.f.provider!, true) };
+      const trailing = sized(plan, len, m.size, 'SRC_ADDED', at);
+      return withTrailing({ kind: 'srcAdded', context, flags, srcref: readSrcref(plan, dv, at + m.f.srcref!), provider: dv.getUint32(at + m.f.provider!, true) }, trailing);
     }
     case MessageType.SRC_REMOVED: {
       const m = need(plan.srcRemoved, type, at);
-      exact(len, m.size, 'SRC_REMOVED', at);
-      return { kind: 'srcRemoved', context, flags, srcref: readSrcref(plan, dv, at + m.f.srcref!) };
+      const trailing = sized(plan, len, m.size, 'SRC_REMOVED', at);
+      return withTrailing({ kind: 'srcRemoved', context, flags, srcref: readSrcref(plan, dv, at + m.f.srcref!) }, trailing);
     }
     case MessageType.SRC_COUNTS: {
       const m = need(plan.srcCounts, type, at);
-      exact(len, m.size, 'SRC_COUNTS', at);
+      const trailing = sized(plan, len, m.size, 'SRC_COUNTS', at);
       const ev = m.f.event_flags;
-      return {
-        kind: 'srcCounts',
-        context,
-        flags,
-        srcref: readSrcref(plan, dv, at + m.f.srcref!),
-        eventFlags: ev === undefined ? 0n : dv.getBigUint64(at + ev, true),
-        counts: readCounts(plan, dv, at + m.f.counts!),
-      };
+      return withTrailing(
+        {
+          kind: 'srcCounts',
+          context,
+          flags,
+          srcref: readSrcref(plan, dv, at + m.f.srcref!),
+          eventFlags: ev === undefined ? 0n : dv.getBigUint64(at + ev, true),
+          counts: readCounts(plan, dv, at + m.f.counts!),
+        },
+        trailing,
+      );
     }
     case MessageType.SRC_DESC: {
       const m = need(plan.srcDesc, type, at);
@@ -239,8 +286,9 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
       };
       const layout = plan.descriptors.get(provider);
       if (layout) {
-        exact(len, m.size + layout.size, `SRC_DESC for provider ${providerName(d, provider)}`, at);
+        const trailing = sized(plan, len, m.size + layout.size, `SRC_DESC for provider ${providerName(d, provider)}`, at);
         msg.descriptor = decodeDescriptor(plan, provider, b, dv, at + m.size);
+        if (trailing > 0) msg.trailing = trailing;
       } else {
         msg.raw = b.slice(at + m.size, at + len);
       }
@@ -272,8 +320,10 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
         return msg;
       }
       const fixed = m.size + layout.size;
-      if (type === MessageType.SRC_UPDATE) exact(len, fixed, `SRC_UPDATE for provider ${providerName(d, provider)}`, at);
-      else atLeast(len, fixed, `SRC_EXTENDED_UPDATE for provider ${providerName(d, provider)}`, at);
+      if (type === MessageType.SRC_UPDATE) {
+        const trailing = sized(plan, len, fixed, `SRC_UPDATE for provider ${providerName(d, provider)}`, at);
+        if (trailing > 0) msg.trailing = trailing;
+      } else atLeast(len, fixed, `SRC_EXTENDED_UPDATE for provider ${providerName(d, provider)}`, at);
       msg.descriptor = decodeDescriptor(plan, provider, b, dv, at + m.size);
       if (type === MessageType.SRC_EXTENDED_UPDATE) {
         msg.extended = true;
@@ -373,7 +423,24 @@ export function decodeDatagram(bytes: Uint8Array, dialect: Dialect, options: Dec
       // No length field before 10.11: the record is one message (LAYOUTS.md trap 7).
       len = remaining;
     }
-    const msg = decodeOne(plan, bytes, dv, at, len, type, context, flags);
+    const request = options.from === 'kernel' ? REQUEST_NAMES[type] : undefined;
+    if (request !== undefined) {
+      const e = malformed(`the kernel sent message type ${type}, which is the ${request} request (client to kernel only): ${len} bytes, message ${out.length + 1} of a ${total}-byte record`, at);
+      if (!options.onInvalidMessage || dialect.verified || !dialect.hasLength) throw e;
+      options.onInvalidMessage(e);
+      at += len;
+      continue;
+    }
+    let msg: Message | undefined;
+    try {
+      msg = decodeOne(plan, bytes, dv, at, len, type, context, flags);
+    } catch (e) {
+      // Unverified dialect with framing intact (hdr.length checked above): drop this message only.
+      if (!options.onInvalidMessage || dialect.verified || !dialect.hasLength || !(e instanceof NtstatError)) throw e;
+      options.onInvalidMessage(e);
+      at += len;
+      continue;
+    }
     if (msg) out.push(msg);
     else if (!dialect.hasLength || options.unknownTypes !== 'skip') throw malformed(`unknown message type ${type}`, at);
     at += len;

@@ -7,6 +7,9 @@
 import { NtstatError } from '../errors.js';
 import type { RawHeaderVersion } from './facts-types.js';
 import { HEADER_VERSIONS, STRUCT_LAYOUTS } from './generated/facts.js';
+import { provisionalDialects as buildProvisional, type ProvisionalInfo } from './provisional.js';
+
+export type { ProvisionalInfo };
 
 export interface FieldLayout {
   readonly name: string;
@@ -51,6 +54,13 @@ export interface Dialect {
   readonly verified: boolean;
   /** Why the selection is unverified (shown to users as a warning). */
   readonly warning?: string;
+  /**
+   * Set on the provisional dialects of kernels without published sources (macOS 26, 27): tables
+   * observed, not from headers (REAL-CAPTURES.md). Always unverified.
+   */
+  readonly provisional?: ProvisionalInfo;
+  /** The kernel this dialect was selected for, as the user named it ('xnu-12377.1.9', 'macOS 27'). */
+  readonly kernel?: string;
 }
 
 function parseConstant(v: number | string): ConstantValue {
@@ -117,6 +127,12 @@ const dialectCache: Dialect[] = [];
 export function allDialects(): readonly Dialect[] {
   if (dialectCache.length === 0) for (let i = 0; i < HEADER_VERSIONS.length; i++) dialectCache.push(buildDialect(i));
   return dialectCache;
+}
+
+/** Dialects of kernels without published sources (macOS 26 = p26, macOS 27 = p27), oldest first. */
+export function provisionalDialects(): readonly Dialect[] {
+  const all = allDialects();
+  return buildProvisional({ newest: all[all.length - 1], structFor, parseConstant });
 }
 
 /** Distinct layout families, each represented by its first header version. */
@@ -190,6 +206,8 @@ export function macosForDarwin(darwin: string): string {
   if (!t || t[0] < 11) throw new NtstatError('ERR_NTSTAT_UNKNOWN_VERSION', `unknown Darwin release ${darwin}`);
   const minor = t[1] ?? 0;
   if (t[0] >= 20 && t[0] <= 22) return `${t[0] - 9}.${Math.max(0, minor - 1)}`;
+  // macOS jumped from 15 (Darwin 24) to 26 (Darwin 25): from there macOS = Darwin + 1.
+  if (t[0] >= 25) return `${t[0] + 1}.${minor}`;
   return t[0] >= 20 ? `${t[0] - 9}.${minor}` : `10.${t[0] - 4}.${minor}`;
 }
 
@@ -234,12 +252,19 @@ function newestNotLater(kind: 'xnu' | 'macos', version: Tuple): { dialect: Diale
  * newest dialect with `verified: false` and a warning.
  */
 export function dialectFor(input: string, kind?: VersionKind): Dialect {
-  if (!kind && /^d\d+(_\d+)?$/.test(input.trim())) {
-    const d = allDialects().find((x) => x.family === input.trim());
+  if (!kind && /^[dp]\d+(_\d+)?$/.test(input.trim())) {
+    const d = [...allDialects(), ...provisionalDialects()].find((x) => x.family === input.trim());
     if (!d) throw new NtstatError('ERR_NTSTAT_UNKNOWN_VERSION', `no dialect named ${input}`);
     return d;
   }
   let parsed = parseVersion(input, kind);
+  // A kern.version string of Darwin 25+ names a release without published sources: the Darwin
+  // release decides (its xnu build numbers are not in any table), the xnu build is its label.
+  const darwinInString = !kind ? /Darwin Kernel Version (\d+(?:\.\d+)*)/i.exec(input) : null;
+  const xnuLabel = parsed.kind === 'xnu' ? `xnu-${parsed.version}` : undefined;
+  if (darwinInString && Number(darwinInString[1].split('.')[0]) >= 25) parsed = { kind: 'darwin', version: darwinInString[1] };
+  const future = futureKernel(parsed, xnuLabel);
+  if (future) return future;
   if (parsed.kind === 'darwin') parsed = { kind: 'macos', version: macosForDarwin(parsed.version) };
   const tuple = parseTuple(parsed.version)!;
   const found = newestNotLater(parsed.kind as 'xnu' | 'macos', tuple);
@@ -257,5 +282,49 @@ export function dialectFor(input: string, kind?: VersionKind): Dialect {
     warning:
       `${parsed.kind === 'xnu' ? 'xnu-' : 'macOS '}${parsed.version} is newer than every published ntstat header; ` +
       `using the newest known layout (xnu-${newest.xnu}, macOS ${newest.macos}+), unverified`,
+  };
+}
+
+/** First XNU train without published sources (macOS 26, REAL-CAPTURES.md §2). */
+const FIRST_UNPUBLISHED_TRAIN = 12377;
+
+/**
+ * Kernels from macOS 26 on: the provisional dialect of their release, labelled with their own
+ * Darwin/xnu train (never an older tag). macOS 16 is what macOS 26 reports to software built
+ * with older SDKs (SYSTEM_VERSION_COMPAT), so it names 26; 17–25 never existed.
+ */
+function futureKernel(parsed: ParsedVersion, xnuLabel: string | undefined): Dialect | undefined {
+  const t = parseTuple(parsed.version);
+  if (!t) return undefined;
+  const [p26, p27] = provisionalDialects();
+  let base: Dialect | undefined;
+  let kernel: string;
+  if (parsed.kind === 'xnu') {
+    if (t[0] < FIRST_UNPUBLISHED_TRAIN) return undefined;
+    // Every build from the 12377 train on: the 27 train's number is not known, so no xnu number
+    // can select p27; a Darwin 26 kern.version string does (above).
+    base = p26;
+    kernel = `xnu-${parsed.version}`;
+  } else if (parsed.kind === 'macos') {
+    if (t[0] < 16) return undefined;
+    if (t[0] > 16 && t[0] < 26) {
+      throw new NtstatError('ERR_NTSTAT_UNKNOWN_VERSION', `there is no macOS ${parsed.version}: macOS 15 was followed by macOS 26`);
+    }
+    base = t[0] === 16 || t[0] === 26 ? p26 : p27;
+    kernel = `macOS ${parsed.version}`;
+  } else {
+    if (t[0] < 25) return undefined;
+    base = t[0] === 25 ? p26 : p27;
+    kernel = `Darwin ${parsed.version}${xnuLabel ? ` (${xnuLabel})` : ''}`;
+  }
+  const p = base.provisional!;
+  const train = `macOS ${p.macos}, Darwin ${p.darwin}${p.xnuTrain ? `, xnu-${p.xnuTrain}.x` : ''}`;
+  const beyond = Number(parsed.kind === 'macos' ? t[0] : parsed.kind === 'darwin' ? t[0] + 1 : 0) > Number(p27.provisional!.macos);
+  return {
+    ...base,
+    kernel,
+    warning:
+      `${beyond ? `${kernel} is newer than anything known; using the newest provisional layout (${train})` : kernel.startsWith(`macOS ${p.macos}`) ? train : `${kernel} is ${train}`}: ` +
+      `no published ntstat header; provisional layout (observed, not from headers: ${p.basis}), unverified`,
   };
 }

@@ -29,3 +29,15 @@ export interface RawDialect {
   name: string;
   versions: string[];
 }
+
+/** A kernel without published sources (REAL-CAPTURES.md): its tables are observed, not from headers. */
+export interface RawProvisionalVersion extends Omit<RawHeaderVersion, 'tags' | 'macosByTag'> {
+  /** XNU train ('12377'), or '' when no build number of that release is known. Dialect: p26, p27. */
+  xnu: string;
+  /** macOS major. */
+  macos: string;
+  /** Darwin major (kern.osrelease). */
+  darwin: number;
+  /** Where the tables come from. */
+  basis: string;
+}

@@ -1,7 +1,7 @@
 /** The pure protocol layer: no I/O, no timers. */
 export * from './constants.js';
-export { allDialects, layoutFamilies, dialectFor, parseVersion, macosForDarwin } from './dialect.js';
-export type { Dialect, StructLayout, FieldLayout, ConstantValue, VersionKind, ParsedVersion } from './dialect.js';
+export { allDialects, layoutFamilies, dialectFor, parseVersion, macosForDarwin, provisionalDialects } from './dialect.js';
+export type { Dialect, StructLayout, FieldLayout, ConstantValue, VersionKind, ParsedVersion, ProvisionalInfo } from './dialect.js';
 export { decodeDatagram, scanDatagram } from './decode.js';
 export type { DecodeOptions } from './decode.js';
 export { encodeMessage, encodeRequest, aggregate } from './encode.js';

@@ -90,6 +90,11 @@ interface Base {
   context: bigint;
   /** Header flags (0 before 10.11, where the header has no flags). */
   flags: number;
+  /**
+   * Bytes beyond the known layout, counted and not decoded (unverified dialects only: a kernel
+   * newer than every published header whose message or descriptor grew).
+   */
+  trailing?: number;
 }
 
 export interface SuccessMessage extends Base { kind: 'success' }

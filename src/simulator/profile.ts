@@ -91,6 +91,9 @@ export interface ProviderIds {
   sysinfo?: number;
 }
 
+/** Behaviour of the newest kernel anything is known about (macOS 26, xnu-12377, REAL-CAPTURES.md §2). */
+const NEWEST_KNOWN_XNU = '12377';
+
 export function parseXnu(v: string): number[] {
   const m = /(\d+(?:\.\d+)*)/.exec(v.replace(/^xnu-/, ''));
   if (!m) throw new TypeError(`not an XNU version: ${v}`);
@@ -124,7 +127,8 @@ function eraOf(x: readonly number[]): Era {
  * range (e.g. dialect xnu-8792.41.9 with kernel 8796.141.3 = macOS 13.5).
  */
 export function kernelProfile(dialect: Dialect, kernelVersion?: string): KernelProfile {
-  const xnu = parseXnu(kernelVersion ?? dialect.xnu);
+  // A provisional dialect without a known xnu build (macOS 27) behaves as the newest known kernel.
+  const xnu = parseXnu(kernelVersion || dialect.xnu || NEWEST_KNOWN_XNU);
   const ge = (v: string) => cmpVersion(xnu, parseXnu(v)) >= 0;
   const era = eraOf(xnu);
   const c = dialect.constants;

@@ -4,8 +4,9 @@
  * kernel record, possibly several aggregated messages, or one client request).
  * Never allocates more than the file holds: a length beyond the end is a typed error.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { NtstatError } from '../errors.js';
+import { FileWindow } from './file-window.js';
 
 export interface LibntstatRecord {
   /** Unix time in seconds, as recorded. */
@@ -45,18 +46,19 @@ export function* readLibntstatFile(path: string): Generator<LibntstatRecord> {
     throw new NtstatError('ERR_NTSTAT_CAPTURE', `cannot open ${path}: ${(e as Error).message}`, { cause: e });
   }
   try {
-    const size = fstatSync(fd).size;
-    const hdr = new Uint8Array(RECORD_HEADER);
-    const hdv = new DataView(hdr.buffer);
+    // Chunked reads (file-window.ts): records are views into 1 MiB chunks, not one fresh buffer and
+    // two reads each.
+    const file = new FileWindow(fd, fstatSync(fd).size);
+    const size = file.size;
     let at = 0;
     while (at < size) {
       if (size - at < RECORD_HEADER) throw truncated(at, `${size - at}-byte partial record header`);
-      readSync(fd, hdr, 0, RECORD_HEADER, at);
+      const hdr = file.read(at, RECORD_HEADER);
+      const hdv = new DataView(hdr.buffer, hdr.byteOffset, RECORD_HEADER);
       const time = hdv.getUint32(0, true);
       const len = hdv.getUint32(4, true);
       if (len > size - at - RECORD_HEADER) throw truncated(at, `record claims ${len} bytes but ${size - at - RECORD_HEADER} remain`);
-      const data = new Uint8Array(len);
-      if (len > 0) readSync(fd, data, 0, len, at + RECORD_HEADER);
+      const data = file.read(at + RECORD_HEADER, len);
       yield { time, data, offset: at };
       at += RECORD_HEADER + len;
     }

@@ -5,8 +5,9 @@
  * one write call, so a killed recorder leaves complete records plus at most one torn tail, which
  * the reader reports and skips. Readers never allocate more than the file holds.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writeSync, fsyncSync } from 'node:fs';
 import { NtstatError } from '../errors.js';
+import { FileWindow } from './file-window.js';
 
 export const NTCAP_MAGIC = [0x4e, 0x54, 0x43, 0x41, 0x50, 0x00]; // "NTCAP\0"
 export const NTCAP_MAJOR = 1;
@@ -90,6 +91,8 @@ export function isNtcap(head: Uint8Array): boolean {
 interface Source {
   size: number;
   read(offset: number, length: number): Uint8Array;
+  /** The bytes read are this reader's own (never reused or written): records may be views of them. */
+  owned?: boolean;
   close(): void;
 }
 
@@ -104,21 +107,9 @@ function fileSource(path: string): Source {
   } catch (e) {
     throw new NtstatError('ERR_NTSTAT_CAPTURE', `cannot open ${path}: ${(e as Error).message}`, { cause: e });
   }
-  const size = fstatSync(fd).size;
-  return {
-    size,
-    read(o, n) {
-      const b = new Uint8Array(n);
-      let got = 0;
-      while (got < n) {
-        const r = readSync(fd, b, got, n - got, o + got);
-        if (r === 0) break;
-        got += r;
-      }
-      return got === n ? b : b.subarray(0, got);
-    },
-    close: () => closeSync(fd),
-  };
+  // Chunked reads (file-window.ts): one readSync per 1 MiB, records as views into the chunk.
+  const file = new FileWindow(fd, fstatSync(fd).size);
+  return { size: file.size, read: (o, n) => file.read(o, n), owned: true, close: () => closeSync(fd) };
 }
 
 export interface NtcapReader {
@@ -185,7 +176,8 @@ function openReader(src: Source): NtcapReader {
           reader.tornTail = { offset: at, bytes: left, reason: `record of ${len} bytes cut short at ${left - RECORD_HEADER}` };
           return;
         }
-        const data = src.read(at + RECORD_HEADER, len).slice();
+        const view = src.read(at + RECORD_HEADER, len);
+        const data = src.owned ? view : view.slice();
         yield { direction, timeNs: dv.getBigUint64(8, true), truncated: (dv.getUint16(2, true) & 1) !== 0, data, offset: at };
         at += RECORD_HEADER + len;
       }

@@ -1,0 +1,164 @@
+/**
+ * The replay I/O path (issue 17): chunked file reads (FileWindow, both capture readers), replay
+ * pacing with setImmediate, and buffered stdout. Expected values are the bytes the tests write.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, mock, test } from 'node:test';
+import { NtstatError } from '../src/errors.js';
+import { FileWindow, FILE_CHUNK_BYTES } from '../src/transport/file-window.js';
+import { encodeLibntstatRecord, readLibntstatFile } from '../src/transport/libntstat-reader.js';
+import { Direction, NtcapWriter, openNtcapFile } from '../src/transport/ntcap.js';
+import { ReplayTransport, type ReplayRecord } from '../src/transport/replay.js';
+import { BufferedOutput, OUTPUT_FLUSH_BYTES } from '../src/cli/buffered-output.js';
+import { encodeMessage } from '../src/protocol/encode.js';
+import { providerId } from '../src/protocol/constants.js';
+import { dialectFor } from '../src/protocol/dialect.js';
+import { main } from '../src/cli/main.js';
+import { concat } from './helpers/facts.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ntstat-replay-io-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Record i: (i * 7919) % 1500 bytes, each byte (i + j) & 0xff: sizes vary, contents are known. */
+function payload(i: number): Uint8Array {
+  const n = (i * 7919) % 1500;
+  const b = new Uint8Array(n);
+  for (let j = 0; j < n; j++) b[j] = (i + j) & 0xff;
+  return b;
+}
+
+test('FileWindow: any chunk size returns the file bytes; views stay valid after later reads; short at EOF', () => {
+  const bytes = new Uint8Array(10_000).map((_, i) => (i * 31 + 7) & 0xff);
+  const file = join(dir, 'window.bin');
+  writeFileSync(file, bytes);
+  for (const chunk of [1, 3, 7, 64, 4096, FILE_CHUNK_BYTES]) {
+    const fd = openSync(file, 'r');
+    try {
+      const w = new FileWindow(fd, bytes.length, chunk);
+      const views: [number, Uint8Array][] = [];
+      for (let at = 0, k = 0; at < bytes.length; k++) {
+        const len = Math.min((k * 37) % 200, bytes.length - at);
+        const v = w.read(at, len);
+        assert.equal(v.length, len);
+        views.push([at, v]);
+        at += len || 1;
+      }
+      for (const [at, v] of views) assert.deepEqual(v, bytes.subarray(at, at + v.length), `chunk ${chunk} offset ${at}`);
+      // Backwards and past the end.
+      assert.deepEqual(w.read(5, 10), bytes.subarray(5, 15));
+      assert.equal(w.read(bytes.length - 4, 100).length, 4);
+    } finally {
+      closeSync(fd);
+    }
+  }
+});
+
+test('readLibntstatFile: a multi-chunk recording (records straddling chunk boundaries) yields every record intact; a torn tail is still a typed error', () => {
+  const n = 3000; // ~2.2 MiB: crosses the 1 MiB chunk boundary twice
+  const file = join(dir, 'big.libntstat');
+  const bytes = concat(...Array.from({ length: n }, (_, i) => encodeLibntstatRecord(1_700_000_000 + i, payload(i))));
+  assert.ok(bytes.length > 2 * FILE_CHUNK_BYTES);
+  writeFileSync(file, bytes);
+  const held: Uint8Array[] = [];
+  let i = 0;
+  let offset = 0;
+  for (const r of readLibntstatFile(file)) {
+    assert.equal(r.time, 1_700_000_000 + i);
+    assert.equal(r.offset, offset);
+    held.push(r.data);
+    offset += 8 + r.data.length;
+    i++;
+  }
+  assert.equal(i, n);
+  // Records handed out earlier are still the right bytes after the whole file was read.
+  for (let k = 0; k < n; k++) assert.deepEqual(held[k], payload(k), `record ${k}`);
+  writeFileSync(file, bytes.subarray(0, bytes.length - 3));
+  assert.throws(() => [...readLibntstatFile(file)], (e: unknown) => e instanceof NtstatError && e.code === 'ERR_NTSTAT_CAPTURE' && /truncated/.test(e.message));
+});
+
+test('openNtcapFile: a multi-chunk capture yields every record intact, and a torn tail is reported', () => {
+  const file = join(dir, 'big.ntcap');
+  const n = 3000;
+  const w = new NtcapWriter(file, { xnu: '10002.1.13', dialect: 'd10002', simulated: true });
+  for (let i = 0; i < n; i++) w.write(i % 3 === 0 ? Direction.ToKernel : Direction.FromKernel, payload(i), false, BigInt(i) * 1000n);
+  w.close();
+  const r = openNtcapFile(file);
+  const held: Uint8Array[] = [];
+  for (const rec of r.records()) {
+    assert.equal(rec.timeNs, BigInt(held.length) * 1000n);
+    held.push(rec.data);
+  }
+  r.close();
+  assert.equal(held.length, n);
+  for (let k = 0; k < n; k++) assert.deepEqual(held[k], payload(k), `record ${k}`);
+  const whole = new Uint8Array(readFileSync(file));
+  writeFileSync(file, whole.subarray(0, whole.length - 2));
+  const torn = openNtcapFile(file);
+  assert.equal([...torn.records()].length, n - 1);
+  assert.equal(torn.tornTail?.bytes, 16 + payload(n - 1).length - 2);
+  torn.close();
+});
+
+test('ReplayTransport at speed 0 never waits on a timer (setImmediate pacing): every record arrives with setTimeout frozen', async () => {
+  // Node 20.20 takes { apis } (the installed @types/node 20.9 still describes the older array form).
+  (mock.timers as unknown as { enable(o: { apis: string[] }): void }).enable({ apis: ['setTimeout'] });
+  try {
+    const records: ReplayRecord[] = Array.from({ length: 1000 }, (_, i) => ({ time: i, data: payload(i + 1), offset: i }));
+    const got: number[] = [];
+    let closed = false;
+    const t = new ReplayTransport(records, { batch: 16 });
+    t.start({ onDatagram: (d) => got.push(d.length), onClose: () => (closed = true) });
+    // Bounded by event-loop turns (1000 records / 16 per turn), not by time: a setTimeout-paced
+    // transport delivers one batch and then stalls here.
+    for (let turn = 0; turn < 200 && !closed; turn++) await new Promise((r) => setImmediate(r));
+    assert.ok(closed, `stalled after ${got.length} records`);
+    assert.deepEqual(got, records.map((r) => r.data.length));
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test('BufferedOutput: one write per event-loop turn, immediately past the limit, and flush() empties it', async () => {
+  const writes: string[] = [];
+  const out = new BufferedOutput({ write: (s: string) => writes.push(s) }, 100);
+  out.write('a\n');
+  out.write('b\n');
+  assert.deepEqual(writes, []);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(writes, ['a\nb\n']);
+  out.write('x'.repeat(150));
+  assert.deepEqual(writes, ['a\nb\n', 'x'.repeat(150)]);
+  out.write('c\n');
+  out.flush();
+  assert.deepEqual(writes.at(-1), 'c\n');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(writes.length, 3);
+});
+
+test('replay log output larger than the output buffer is complete and in order (header line first, one line per added source)', async () => {
+  const d = dialectFor('10002.1.13');
+  const tcp = providerId(d, 'tcp')!;
+  const n = 2000;
+  const recs: Uint8Array[] = [];
+  for (let i = 1; i <= n; i++) {
+    const base = { context: 0n, flags: 0, srcref: BigInt(i), provider: tcp };
+    recs.push(encodeLibntstatRecord(1_700_000_000, encodeMessage(d, { ...base, kind: 'srcAdded' })));
+    const descriptor = { local: { family: 4 as const, address: '10.0.0.1', port: i }, remote: { family: 4 as const, address: '10.0.0.2', port: 443 }, pid: i, pname: 'p', state: 4 };
+    recs.push(encodeLibntstatRecord(1_700_000_000, encodeMessage(d, { ...base, kind: 'srcDesc', eventFlags: 0n, descriptor })));
+  }
+  const file = join(dir, 'many.libntstat');
+  writeFileSync(file, concat(...recs));
+  let out = '';
+  let writes = 0;
+  const io = { stdout: { write: (s: string) => ((out += s), writes++) }, stderr: { write: () => true }, env: {}, platform: 'linux' as const };
+  assert.equal(await main(['replay', file, '--xnu', '10002.1.13', '--utc'], io), 0);
+  const lines = out.trimEnd().split('\n');
+  assert.equal(lines[0], 'XNU version:10002.1.13');
+  assert.equal(lines.length, n + 1);
+  for (let i = 1; i <= n; i++) assert.equal(lines[i], ` + 22:13:20 TCP 10.0.0.1 ${i} - 10.0.0.2 443 pid:${i} (p)`);
+  assert.ok(out.length > OUTPUT_FLUSH_BYTES);
+  assert.ok(writes < n / 10, `${writes} writes for ${n} lines: output is not buffered`);
+});
