@@ -1,10 +1,22 @@
-/** Small timing helpers for `npm run bench` (wall time of tight loops, median of runs). */
+/**
+ * Small timing helpers for `npm run bench`: CPU time (user + system of this process, so other
+ * load on a shared machine inflates it less than wall time) of tight loops, min and median of runs.
+ */
 export interface Measure {
+  /** Median CPU seconds per run of `iterations` calls. */
   seconds: number;
+  /** Fastest run (CPU seconds). */
+  minSeconds: number;
+  runs: number;
   iterations: number;
 }
 
-/** Run `fn` repeatedly for about `targetMs`, `runs` times; returns the median per-iteration time. */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Run `fn` repeatedly for about `targetMs`, `runs` times; CPU seconds per run (median and min). */
 export function measure(fn: () => void, targetMs = 400, runs = 5): Measure {
   // Warm up (JIT) and size the batch: double it until one batch takes over 50 ms.
   let batch = 1;
@@ -19,12 +31,12 @@ export function measure(fn: () => void, targetMs = 400, runs = 5): Measure {
   const iterations = Math.max(1, Math.round((batch * targetMs) / dt));
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const t = performance.now();
+    const t = cpuSeconds();
     for (let i = 0; i < iterations; i++) fn();
-    times.push((performance.now() - t) / 1000);
+    times.push(cpuSeconds() - t);
   }
   times.sort((a, b) => a - b);
-  return { seconds: times[Math.floor(runs / 2)], iterations };
+  return { seconds: times[Math.floor(runs / 2)], minSeconds: times[0], runs, iterations };
 }
 
 export function fmt(n: number, digits = 2): string {

@@ -21,16 +21,18 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const results: Record<string, unknown> = { node: process.version, platform: `${process.platform}-${process.arch}`, date: new Date().toISOString() };
   const decode: DecodeResult[] = [];
-  for (const xnu of ['4570.1.46', '7195.50.7.100.1', '11215.61.5']) {
+  for (const xnu of ['4570.1.46', '7195.50.7.100.1', '10002.1.13']) {
     const d = dialectFor(xnu);
     const r = benchDecode(syntheticCapture(d), d);
     decode.push(r);
-    rows.push({ figure: `full decode ${d.family} (xnu-${xnu})`, value: `${fmt(r.fullMsgsPerSec)} msg/s, ${r.fullMBPerSec.toFixed(0)} MB/s`, goal: '>= 2 M msg/s', met: r.fullMsgsPerSec >= 2e6 });
-    rows.push({ figure: `header scan ${d.family}`, value: `${fmt(r.scanMsgsPerSec)} msg/s`, goal: '>= 20 M msg/s', met: r.scanMsgsPerSec >= 20e6 });
+    const mm = (med: number, best: number) => `median ${fmt(med)} msg/s, best ${fmt(best)}`;
+    rows.push({ figure: `full decode ${d.family} (CPU)`, value: `${mm(r.fullMsgsPerSec, r.fullMsgsPerSecBest)} (${r.fullMBPerSec.toFixed(0)} MB/s)`, goal: '>= 5 M msg/s', met: r.fullMsgsPerSec >= 5e6 });
+    rows.push({ figure: `counters-only SRC_UPDATE ${d.family}`, value: mm(r.countsMsgsPerSec, r.countsMsgsPerSecBest), goal: '>= 20 M msg/s', met: r.countsMsgsPerSec >= 20e6 });
+    rows.push({ figure: `header scan ${d.family}`, value: `median ${fmt(r.scanMsgsPerSec)} msg/s`, goal: '-' });
     rows.push(
       r.ratio !== undefined
-        ? { figure: `vs native C ${d.family}`, value: `${r.ratio.toFixed(2)}x (C: ${fmt(r.nativeMsgsPerSec!)} msg/s)`, goal: '>= 0.5x', met: r.ratio >= 0.5 }
-        : { figure: `vs native C ${d.family}`, value: r.nativeNote ?? 'skipped', goal: '>= 0.5x' },
+        ? { figure: `full decode vs C, equal work ${d.family}`, value: `${r.ratio.toFixed(2)}x (C: ${fmt(r.nativeMsgsPerSec!)} msg/s)`, goal: '>= 0.3x', met: r.ratio >= 0.3 }
+        : { figure: `full decode vs C, equal work ${d.family}`, value: r.nativeNote ?? 'skipped', goal: '>= 0.3x' },
     );
   }
   results.decode = decode;

@@ -15,7 +15,9 @@ export type NtstatErrorCode =
   | 'ERR_NTSTAT_CAPTURE'          // corrupt, truncated or unsupported capture file
   | 'ERR_NTSTAT_USAGE'            // bad arguments to the CLI or API
   | 'ERR_NTSTAT_CLOSED'           // operation on a closed client/transport
-  | 'ERR_NTSTAT_TIMEOUT';         // a request the kernel never answered
+  | 'ERR_NTSTAT_TIMEOUT'          // a request the kernel never answered
+  | 'ERR_NTSTAT_LAYOUT'           // the kernel's message layout failed the self-test and could not be inferred
+  | 'ERR_NTSTAT_DEPENDENCY';      // an optional package a feature needs is not installed
 
 export interface NtstatErrorDetails {
   /** Darwin errno number, when the failure carries one. */

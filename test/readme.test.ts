@@ -21,12 +21,17 @@ interface Sample {
   shown: string[];
 }
 
-/** `$ command` lines of ```console blocks, each with the output lines the README shows for it. */
+/**
+ * `$ command` lines of ```console blocks, each with the output lines the README shows for it.
+ * A block right after `<!-- readme-test: skip (reason) -->` is not run (a server that runs until
+ * stopped); the reason is in the README.
+ */
 function samples(): Sample[] {
   const out: Sample[] = [];
-  for (const block of readme.matchAll(/```console\n([\s\S]*?)```/g)) {
+  for (const block of readme.matchAll(/(<!-- readme-test: skip[^>]*-->\n)?```console\n([\s\S]*?)```/g)) {
+    if (block[1]) continue;
     let cur: Sample | undefined;
-    for (const line of block[1].split('\n')) {
+    for (const line of block[2].split('\n')) {
       if (line.startsWith('$ ')) out.push((cur = { command: line.slice(2), shown: [] }));
       else if (cur && line.trim() !== '') cur.shown.push(line);
     }
@@ -51,6 +56,7 @@ test('README: every command runs and prints what the README shows', { timeout: 3
       encoding: 'utf8',
       env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, TZ: 'UTC', NO_COLOR: '1', COLUMNS: '100' },
       maxBuffer: 64 << 20,
+      timeout: 120_000, // a hang detector only: every README command ends by itself in seconds
     });
     assert.equal(r.status, 0, `${s.command}\n${r.stderr}`);
     const actual = new Set((r.stdout + r.stderr).split('\n').map(norm));

@@ -28,6 +28,7 @@ const OPTIONS = {
   xnu: { type: 'string' },
   macos: { type: 'string' },
   scenario: { type: 'string' },
+  'future-layout': { type: 'string' },
   seed: { type: 'string' },
   socket: { type: 'string' },
   format: { type: 'string' },
@@ -73,6 +74,8 @@ export interface CliOptions {
   xnu?: string;
   macos?: string;
   scenario?: string;
+  /** Simulated kernel only: serve a future layout (issue 12), see src/simulator/future-layouts.ts. */
+  futureLayout?: string;
   seed?: number;
   socket?: string;
   format?: 'ntcap' | 'libntstat';
@@ -235,6 +238,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   set('xnu', v.xnu);
   set('macos', v.macos);
   set('scenario', v.scenario);
+  set('futureLayout', v['future-layout']);
   set('socket', v.socket);
   set('format', v.format as CliOptions['format']);
   set('by', v['per-process'] ? 'process' : (v.by as CliOptions['by']));

@@ -22,10 +22,13 @@ import type { Message, Request } from '../protocol/messages.js';
 import type { Stream } from '../model/stream.js';
 import type { Transport } from '../transport/transport.js';
 import type { ClientEventMap } from './events.js';
+import type { CalibrationFlowMaker } from './calibration-flow.js';
+import { replyLayoutProblem, selfTestSummary, type SelfTestMode, type SelfTestResult } from './calibration.js';
 import { isFatalTransportError } from './fatal.js';
 import { PendingRequests, type Completion } from './pending.js';
 import { ResyncLimiter } from './resync-limiter.js';
 import { SourceTable, type StreamEvent } from './source-table.js';
+import { pidFilterFor } from './pid-filter.js';
 
 /** Provider groups a user asks for. */
 export type ClientProvider = 'tcp' | 'udp' | 'quic' | 'conn' | 'udpSubflow' | 'route' | 'sysinfo';
@@ -87,6 +90,19 @@ export interface ClientOptions {
    * Streams reported before the first SUCCESS (the recorded subscription walk) are `initial`.
    */
   passive?: boolean;
+  /**
+   * Layout self-test (issue 12): 'auto' (default) runs it when the dialect is unverified (a kernel
+   * newer than every published header), 'always' runs it anyway, 'never' skips it.
+   */
+  selfTest?: SelfTestMode;
+  /** Makes the self-test's flows (default: real loopback sockets in this process). */
+  calibrationFlows?: CalibrationFlowMaker;
+  /**
+   * Ask the kernel to report only this pid's sources (SPECIFIC_USER_BY_PID, see pid-filter.ts).
+   * Headers before 10.12 have no `target_pid`: there the kernel cannot filter and every stream
+   * still arrives (check `stream.pid`).
+   */
+  pid?: number;
 }
 
 export type ClientEvent =
@@ -157,6 +173,11 @@ export class NetworkStatisticsClient extends EventEmitter {
   private lossFree = false;
   private cleanSweeps = 0;
   private sweepLostBatches = false;
+  /** While the self-test sweeps: records are captured for it, not applied to the table. */
+  private calibrating = false;
+  private capture?: (datagram: Uint8Array) => void;
+  private selfTestValue?: SelfTestResult;
+  private layoutFailure?: NtstatError;
   /** Extra resync sweeps after losses: one immediate, then rate-limited (resync-limiter.ts). */
   private resyncLimiter!: ResyncLimiter;
 
@@ -194,6 +215,11 @@ export class NetworkStatisticsClient extends EventEmitter {
 
   dropCounts(): Record<string, number> {
     return Object.fromEntries(this.dropsByReason);
+  }
+
+  /** The layout self-test's result, when it ran. */
+  get selfTest(): SelfTestResult | undefined {
+    return this.selfTestValue;
   }
 
   /** Number of complete sweeps so far. */
@@ -242,6 +268,8 @@ export class NetworkStatisticsClient extends EventEmitter {
         this.stop();
         return;
       }
+      await this.calibrate();
+      if (this.stateValue !== 'running') return;
       // The first sweep reports every source that existed at subscription (the "initial" ones).
       void this.sweep();
       if (this.opts.interval > 0) {
@@ -287,6 +315,49 @@ export class NetworkStatisticsClient extends EventEmitter {
       if (got !== undefined && got < min) {
         this.emit('warning', `receive buffer ${got} B is below one sweep chunk on this kernel (${min} B): sweeps can lose updates silently`);
       }
+    }
+  }
+
+  /** The layout self-test before the first sweep (calibration.ts). */
+  private async calibrate(): Promise<void> {
+    const mode = this.opts.selfTest ?? 'auto';
+    if (mode === 'never' || (mode === 'auto' && this.dialectValue!.verified)) return;
+    if (this.opts.pid !== undefined && this.opts.pid !== process.pid) {
+      // The kernel reports only that pid's sources: our calibration flows would be invisible.
+      this.emit('warning', `layout self-test skipped: the subscription is limited to pid ${this.opts.pid}; values come from the unverified layout`);
+      return;
+    }
+    const { runSelfTest } = await import('./calibration.js');
+    const maker = this.opts.calibrationFlows ?? (await import('./calibration-flow.js')).loopbackFlowMaker;
+    const watches = (g: 'tcp' | 'udp') => GROUPS[g].some((p) => this.providerStatus.get(p)?.available === true);
+    this.calibrating = true;
+    try {
+      const result = await runSelfTest(
+        { dialect: this.dialectValue!, poll: (k) => this.pagedPoll(k), capture: (fn) => (this.capture = fn), watches },
+        maker,
+      );
+      this.selfTestValue = result;
+      if (result.dialect !== this.dialectValue) {
+        this.dialectValue = result.dialect;
+        this.table = new SourceTable(result.dialect);
+        this.table.initialPhase = true;
+      }
+      this.emit('selfTest', result);
+      this.emit('warning', selfTestSummary(result));
+    } finally {
+      this.calibrating = false;
+      this.capture = undefined;
+    }
+  }
+
+  /** The kernel's replies do not fit the assumed header: refuse (ERR_NTSTAT_LAYOUT). */
+  private failLayout(problem: string): void {
+    const err = new NtstatError('ERR_NTSTAT_LAYOUT', `ERR_NTSTAT_LAYOUT: ${problem}; refusing to decode this kernel (${this.dialectValue!.kernel ?? `xnu-${this.dialectValue!.xnu}`})`);
+    this.layoutFailure ??= err;
+    this.pending.failAll(err); // waiters see an ERROR; subscribe() then throws layoutFailure
+    if (this.stateValue === 'running') {
+      this.emit('error', err);
+      this.shutdown();
     }
   }
 
@@ -342,6 +413,7 @@ export class NetworkStatisticsClient extends EventEmitter {
     // SUPPRESS_SRC_ADDED (10.11+): the walk reports nothing, so it cannot be cut short (§2.3).
     const suppress = constantBig(d, 'NSTAT_FILTER_SUPPRESS_SRC_ADDED') ?? 0n;
     const canFilter = d.structs.get('nstat_msg_add_all_srcs')?.byName.has('filter') ?? false;
+    const byPid = this.opts.pid === undefined ? undefined : pidFilterFor(d, this.opts.pid);
     // SUBSCRIBE_SYSINFO succeeds silently and is always privileged (§2.8): only an ERROR speaks.
     // Requests are handled in order, so once a later request has completed, any ERROR for it
     // has arrived: subscribe to sysinfo first and judge it after the others.
@@ -370,14 +442,15 @@ export class NetworkStatisticsClient extends EventEmitter {
           context,
           flags: 0,
           provider: id,
-          filter: canFilter ? suppress : 0n,
+          filter: (canFilter ? suppress : 0n) | (byPid?.filter ?? 0n),
           events: 0n,
-          targetPid: 0,
+          targetPid: byPid?.targetPid ?? 0,
         }));
       } catch (e) {
         if (this.stateValue !== 'subscribing') return;
         throw e;
       }
+      if (this.layoutFailure) throw this.layoutFailure;
       barrier = true;
       if (done.kind === 'success') this.providerStatus.set(name, { provider: name, available: true });
       else this.providerStatus.set(name, { provider: name, available: false, errno: done.errno, reason: explainSubscribeError(done.errno) });
@@ -410,7 +483,7 @@ export class NetworkStatisticsClient extends EventEmitter {
    * so its view of the kernel's sources is complete.
    */
   sweep(): Promise<boolean> {
-    if (this.stateValue !== 'running') return Promise.resolve(false);
+    if (this.stateValue !== 'running' || this.calibrating) return Promise.resolve(false);
     if (this.sweeping) {
       this.resyncWanted = this.resyncWanted || this.lossDuringSweep;
       return this.sweeping;
@@ -536,10 +609,12 @@ export class NetworkStatisticsClient extends EventEmitter {
             throw new NtstatError('ERR_NTSTAT_KERNEL', `${kind}(ALL) returned ${emptyChunks} empty chunks that each said CONTINUATION; sweep abandoned`);
           }
           if (this.pollReplies > 0) emptyChunks = 0;
-          // A chunk that says "more" reported a full chunk of sources (§2.6). Fewer replies means
-          // aggregated batches were dropped whole by a full queue (§4): count it, and switch to
-          // loss-free sweeps where the kernel has them.
-          if (this.pollReplies < this.minFullChunk()) {
+          // A chunk that says "more" reported a full chunk of sources (§2.6). On macOS 15 a chunk
+          // may end after 5 (lock yield), so fewer than 5 means aggregated batches were dropped
+          // whole (§4). On 10.11–14 a short chunk is no proof: sources skipped for hard errors
+          // (EINVAL/EIO/EOPNOTSUPP) are counted in the chunk; lost batches there are found by the
+          // loss-free confirmation sweep before any reap (runSweep), so nothing is counted here.
+          if (this.isMacos15() && this.pollReplies < this.minFullChunk()) {
             this.sweepLostBatches = true;
             this.countDrop('batch-lost');
             if (kind === 'getUpdate' && this.lossFreeAvailable()) this.lossFree = true;
@@ -563,8 +638,8 @@ export class NetworkStatisticsClient extends EventEmitter {
   }
 
   /**
-   * Sources a chunk with CONTINUATION must have reported: 100 on macOS (§2.6); macOS 15 kernels
-   * may stop a chunk early (after at least 5) when a lock is contended.
+   * Sources a macOS 15 chunk with CONTINUATION must have reported: it may stop early, after at
+   * least 5, when the kernel's lock would yield (§2.6, xnu-11215+). Earlier kernels fill 100.
    */
   private minFullChunk(): number {
     return this.isMacos15() ? 5 : CHUNK_SOURCES;
@@ -590,6 +665,7 @@ export class NetworkStatisticsClient extends EventEmitter {
   private onDatagram(data: Uint8Array, truncated: boolean): void {
     if (this.stateValue === 'closed' || !this.table) return;
     if (truncated) this.countDrop('truncated');
+    this.capture?.(data);
     let messages: Message[];
     try {
       // Unverified dialects: a message in an unexpected shape is dropped alone (issue 12).
@@ -604,26 +680,32 @@ export class NetworkStatisticsClient extends EventEmitter {
     for (const m of messages) {
       switch (m.kind) {
         case 'success':
-        case 'error':
+        case 'error': {
+          const problem = this.dialectValue!.verified ? undefined : replyLayoutProblem(m);
+          if (problem) {
+            this.failLayout(problem);
+            return;
+          }
           if (this.opts.passive && m.kind === 'success') this.table.initialPhase = false;
           if (!this.pending.complete(m) && m.kind === 'error' && m.errno !== DarwinErrno.EAGAIN && m.context !== 0n) {
             // An ERROR for a request nobody waits for (a silent-success request that failed).
             this.emit('kernelError', m);
           }
           break;
+        }
         case 'srcRemoved':
           if (m.flags & HeaderFlag.CLOSED_AFTER_DROP) this.countDrop('closed-after-drop');
-          this.table.apply(m, now, events);
+          if (!this.calibrating) this.table.apply(m, now, events);
           break;
         case 'srcUpdate':
         case 'srcDesc':
         case 'srcCounts':
           // Poll replies: with our context (direct), or context 0 without CLOSING/event (aggregated).
           if (m.context === this.pollContext || (m.context === 0n && !(m.flags & HeaderFlag.CLOSING) && m.eventFlags === 0n)) this.pollReplies++;
-          this.table.apply(m, now, events);
+          if (!this.calibrating) this.table.apply(m, now, events);
           break;
         default:
-          this.table.apply(m, now, events);
+          if (!this.calibrating) this.table.apply(m, now, events);
       }
     }
     this.emitEvents(events);

@@ -5,6 +5,7 @@
 import type { StreamEvent } from '../model/events.js';
 import type { Stream } from '../model/stream.js';
 import type { ErrorMessage } from '../protocol/messages.js';
+import type { SelfTestResult } from './calibration.js';
 
 /** Why messages were lost (see ClientDropInfo in client.ts). */
 export interface ClientEventMap<Drop> {
@@ -24,6 +25,8 @@ export interface ClientEventMap<Drop> {
   error: (error: Error) => void;
   /** The kernel answered ERROR to a request nobody waits for. */
   kernelError: (message: ErrorMessage) => void;
+  /** The layout self-test on an unverified kernel finished (see calibration.ts). */
+  selfTest: (result: SelfTestResult) => void;
   /** The client stopped and released the transport. */
   close: () => void;
 }

@@ -1,5 +1,6 @@
 /**
- * The NDJSON event schema (DESIGN.md §4). Field names are stable; absent data is omitted.
+ * The NDJSON event schema, published as schema/events.schema.json in the package (DESIGN.md §4).
+ * Field names are stable; absent data is omitted.
  * Strings are exact (JSON.stringify escapes control characters, so no raw ESC reaches a terminal).
  */
 import type { StreamEvent } from './events.js';
@@ -46,6 +47,8 @@ export interface JsonEvent {
   counts?: Record<string, number>;
   rxBytesPerSec?: number;
   txBytesPerSec?: number;
+  /** "inferred" when decoded with a layout the self-test adjusted (fields it could not place are absent). */
+  layout?: string;
 }
 
 function endpoint(e: Endpoint | undefined): JsonEndpoint | undefined {
@@ -107,12 +110,13 @@ export function streamToJson(event: string, time: number, s: Stream, opts: JsonO
     const c: Record<string, number> = {};
     for (const k of COUNT_KEYS) {
       const v = s.counts[k];
-      if (v !== undefined) c[k] = v;
+      if (v !== undefined && Number.isFinite(v)) c[k] = v; // counters an inferred layout left out are absent
     }
     j.counts = c;
   }
   if (s.rxBytesPerSec !== undefined) j.rxBytesPerSec = Math.round(s.rxBytesPerSec);
   if (s.txBytesPerSec !== undefined) j.txBytesPerSec = Math.round(s.txBytesPerSec);
+  if (s.layout) j.layout = s.layout;
   return j;
 }
 

@@ -125,6 +125,14 @@ function readSrcref(plan: CodecPlan, dv: DataView, off: number): bigint {
   return plan.dialect.srcrefSize === 8 ? dv.getBigUint64(off, true) : BigInt(dv.getUint32(off, true));
 }
 
+/**
+ * A u64 that is almost always 0 (a kernel message's context, event flags): the shared 0n then,
+ * instead of a new BigInt per message.
+ */
+function readU64Big(dv: DataView, off: number): bigint {
+  return dv.getUint32(off, true) === 0 && dv.getUint32(off + 4, true) === 0 ? 0n : dv.getBigUint64(off, true);
+}
+
 function need(m: MsgLayout | undefined, type: number, at: number): MsgLayout {
   if (!m) throw malformed(`message type ${type} does not exist in this dialect`, at);
   return m;
@@ -219,22 +227,11 @@ function decodeKeyvals(plan: CodecPlan, b: Uint8Array, dv: DataView, start: numb
   return out;
 }
 
-const definedTypes = new WeakMap<Dialect, Set<number>>();
-/** Message types this header defines (NSTAT_MSG_TYPE_* constants). */
-function typesOf(d: Dialect): Set<number> {
-  let s = definedTypes.get(d);
-  if (!s) {
-    s = new Set();
-    for (const [k, v] of Object.entries(d.constants)) if (k.startsWith('NSTAT_MSG_TYPE_') && typeof v === 'number') s.add(v);
-    definedTypes.set(d, s);
-  }
-  return s;
-}
 
 /** Decode one message of `len` bytes at `at`; undefined for a type the dialect does not define. */
 function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len: number, type: number, context: bigint, flags: number): Message | undefined {
   const d = plan.dialect;
-  if (!typesOf(d).has(type)) return undefined;
+  if (!plan.types.has(type)) return undefined;
   switch (type) {
     case MessageType.SUCCESS:
       return withTrailing({ kind: 'success', context, flags }, sized(plan, len, plan.hdrSize, 'SUCCESS', at));
@@ -265,7 +262,7 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
           context,
           flags,
           srcref: readSrcref(plan, dv, at + m.f.srcref!),
-          eventFlags: ev === undefined ? 0n : dv.getBigUint64(at + ev, true),
+          eventFlags: ev === undefined ? 0n : readU64Big(dv, at + ev),
           counts: readCounts(plan, dv, at + m.f.counts!),
         },
         trailing,
@@ -281,7 +278,7 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
         context,
         flags,
         srcref: readSrcref(plan, dv, at + m.f.srcref!),
-        eventFlags: ev === undefined ? 0n : dv.getBigUint64(at + ev, true),
+        eventFlags: ev === undefined ? 0n : readU64Big(dv, at + ev),
         provider,
       };
       const layout = plan.descriptors.get(provider);
@@ -309,7 +306,7 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
         context,
         flags,
         srcref: readSrcref(plan, dv, at + m.f.srcref!),
-        eventFlags: ev === undefined ? 0n : dv.getBigUint64(at + ev, true),
+        eventFlags: ev === undefined ? 0n : readU64Big(dv, at + ev),
         counts: readCounts(plan, dv, at + m.f.counts!),
         provider,
       };
@@ -410,7 +407,7 @@ export function decodeDatagram(bytes: Uint8Array, dialect: Dialect, options: Dec
   while (at < total) {
     const remaining = total - at;
     if (remaining < plan.hdrSize) throw malformed(`${remaining} trailing bytes are shorter than a ${plan.hdrSize}-byte header`, at);
-    const context = dv.getBigUint64(at, true);
+    const context = readU64Big(dv, at);
     const type = dv.getUint32(at + 8, true);
     let len: number;
     let flags = 0;

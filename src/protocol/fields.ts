@@ -94,6 +94,13 @@ function opsFor(layout: StructLayout): Op[] {
   return ops;
 }
 
+const KIND_NAMES = ['u8', 'u16', 'u32', 'i32', 'u64', 'u64string', 'bool', 'chars', 'uuid', 'sockaddr', 'bitmap', 'raw'] as const;
+
+/** The fields readStruct reads for a layout (key, offset, size, how), e.g. for a native baseline doing the same work. */
+export function structFieldOps(layout: StructLayout): { key: string; offset: number; size: number; kind: (typeof KIND_NAMES)[number] }[] {
+  return opsFor(layout).map((op) => ({ key: op.key, offset: op.offset, size: op.size, kind: KIND_NAMES[op.kind] }));
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 const asciiCache = new AsciiCache();

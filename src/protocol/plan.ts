@@ -34,6 +34,8 @@ export interface CodecPlan {
   domainInfo?: StructLayout;
   /** provider id -> descriptor layout */
   descriptors: Map<number, StructLayout>;
+  /** Message types this header defines (NSTAT_MSG_TYPE_* constants). */
+  types: Set<number>;
 }
 
 function msg(d: Dialect, name: string): MsgLayout | undefined {
@@ -97,6 +99,7 @@ export function planFor(d: Dialect): CodecPlan {
     itemHdrSize: d.structs.get('nstat_msg_src_extended_item_hdr')?.size ?? 8,
     domainInfo: d.structs.get('nstat_domain_info'),
     descriptors,
+    types: new Set(Object.entries(d.constants).flatMap(([k, v]) => (k.startsWith('NSTAT_MSG_TYPE_') && typeof v === 'number' ? [v] : []))),
   };
   plans.set(d, p);
   return p;

@@ -3,7 +3,7 @@
  * Darwin), port and address in network order (LAYOUTS.md "Reading the JSON"; BEHAVIOUR.md §7).
  */
 import { AF_INET, AF_INET6 } from './constants.js';
-import { Bytes16Cache } from './intern.js';
+import { Bytes16Cache, Bytes4Cache } from './intern.js';
 
 export interface Endpoint {
   /** 4 or 6 (the IP version, not the Darwin AF_ number). */
@@ -42,21 +42,11 @@ export function formatIPv4(b: Uint8Array, off: number): string {
 }
 
 /**
- * formatIPv4 through a bounded cache keyed by the address word: one flat string per address
- * (a template literal of 13+ characters is a rope of several heap objects) shared by every
- * endpoint that carries it. Cleared when full, like intern.ts, so memory stays flat.
+ * formatIPv4 through a bounded cache keyed by the address word (intern.ts): one flat string per
+ * address (a template literal of 13+ characters is a rope of several heap objects) shared by
+ * every endpoint that carries it.
  */
-const ipv4Cache = new Map<number, string>();
-function internIPv4(b: Uint8Array, off: number): string {
-  const key = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-  let text = ipv4Cache.get(key);
-  if (text === undefined) {
-    text = [b[off], b[off + 1], b[off + 2], b[off + 3]].join('.');
-    if (ipv4Cache.size >= 4096) ipv4Cache.clear();
-    ipv4Cache.set(key, text);
-  }
-  return text;
-}
+const ipv4Cache = new Bytes4Cache((b, off) => [b[off], b[off + 1], b[off + 2], b[off + 3]].join('.'));
 
 /** RFC 5952 text for 16 bytes at `off`: longest run (≥ 2) of zero groups compressed, lowercase. */
 export function formatIPv6(b: Uint8Array, off: number): string {
@@ -99,7 +89,7 @@ export function decodeSockaddr(b: Uint8Array, dv: DataView, off: number): Endpoi
   const len = b[off];
   const family = b[off + 1];
   if (family === AF_INET) {
-    const ep: Endpoint = { family: 4, address: internIPv4(b, off + 4), port: dv.getUint16(off + 2, false) };
+    const ep: Endpoint = { family: 4, address: ipv4Cache.get(b, dv, off + 4), port: dv.getUint16(off + 2, false) };
     if (len !== SOCKADDR_IN_LEN) ep.saLen = len;
     return ep;
   }

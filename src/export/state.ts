@@ -1,0 +1,143 @@
+/**
+ * What the exporters (Prometheus, OpenTelemetry) publish, computed from the agent: per-process
+ * and per-interface counters made monotonic and bounded by MonotonicFold, connection gauges,
+ * kernel drops and build facts. No prom-client or OpenTelemetry code here.
+ */
+import type { Stream } from '../model/stream.js';
+import { packageVersion } from '../version.js';
+import { MonotonicFold } from './fold.js';
+
+/** The part of the agent (AgentView, CONTRACT-agent.md) the exporters read. */
+export interface ExportSource {
+  status(): {
+    kernel: { xnu?: string; dialect: string; verified: boolean };
+    drops: { total: number; byReason: Record<string, number> };
+  };
+  processes(): readonly {
+    key: string;
+    process: string;
+    pid?: number;
+    app?: string;
+    rxBytes: number;
+    txBytes: number;
+    rxPackets: number;
+    txPackets: number;
+    liveFlows: number;
+  }[];
+  interfaces(): readonly { name: string; kind: string; rxBytes: number; txBytes: number; rxPackets: number; txPackets: number; source: 'ifnet' | 'flows' }[];
+  streams(): readonly Stream[];
+}
+
+export interface ExportOptions {
+  /** Add `process_id` to the per-process series (`--metrics-pid`). */
+  metricsPid?: boolean;
+  /** Per-process series kept; the rest are summed under process="other" (default 200). */
+  maxProcesses?: number;
+  /** Series of processes idle this long stop being exported (default 600 s). */
+  metricsTtlSeconds?: number;
+  /** Clock in ms (default Date.now); tests pass simulated time. */
+  clock?: () => number;
+}
+
+/** Counter order in every `values` array below. */
+export const COUNTERS = ['rxBytes', 'txBytes', 'rxPackets', 'txPackets'] as const;
+
+export interface ProcessSeries {
+  /** process, app and (with metricsPid) process_id; the bucket is {process:"other", app:""}. */
+  labels: Readonly<Record<string, string>>;
+  values: readonly number[];
+  other?: boolean;
+}
+
+export interface ExportSnapshot {
+  processes: ProcessSeries[];
+  interfaces: { device: string; kind: string; values: readonly number[] }[];
+  /** Where the interface counters come from: the ifnet provider, flows, or both (per device). */
+  interfaceSources: { ifnet: string[]; flows: string[] };
+  connections: { provider: string; state: string; count: number }[];
+  drops: { reason: string; count: number }[];
+  build: { version: string; xnu: string; dialect: string; verified: string };
+}
+
+export const OTHER_PROCESS = 'other';
+
+export class ExportState {
+  private readonly procs: MonotonicFold;
+  private readonly ifaces = new MonotonicFold({ width: 4 });
+  private readonly drops = new MonotonicFold({ width: 1 });
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly source: ExportSource,
+    private readonly opts: ExportOptions = {},
+  ) {
+    this.clock = opts.clock ?? Date.now;
+    this.procs = new MonotonicFold({
+      width: 4,
+      max: opts.maxProcesses ?? 200,
+      ttlMs: (opts.metricsTtlSeconds ?? 600) * 1000,
+      rankBy: [0, 1],
+    });
+  }
+
+  snapshot(): ExportSnapshot {
+    const now = this.clock();
+    const withPid = this.opts.metricsPid === true;
+    this.procs.update(
+      now,
+      this.source.processes().map((p) => {
+        // A real series always has a non-empty app (the process itself when no other app is
+        // responsible), so it can never collide with the bucket {process="other", app=""}.
+        const process = p.process === '' ? '?' : p.process;
+        const labels: Record<string, string> = { process, app: p.app || process };
+        if (withPid) labels.process_id = p.pid === undefined ? '' : String(p.pid);
+        return {
+          key: p.key,
+          series: JSON.stringify(labels),
+          labels,
+          values: [p.rxBytes, p.txBytes, p.rxPackets, p.txPackets],
+          live: p.liveFlows > 0,
+        };
+      }),
+    );
+    const processes: ProcessSeries[] = this.procs.series().map((s) => ({ labels: s.labels, values: s.values }));
+    const otherLabels: Record<string, string> = { process: OTHER_PROCESS, app: '' };
+    if (withPid) otherLabels.process_id = '';
+    processes.push({ labels: otherLabels, values: this.procs.other(), other: true });
+
+    const ifs = this.source.interfaces();
+    const kindOf = new Map(ifs.map((i) => [i.name, i.kind]));
+    const interfaceSources = { ifnet: [] as string[], flows: [] as string[] };
+    for (const i of ifs) interfaceSources[i.source === 'ifnet' ? 'ifnet' : 'flows'].push(i.name);
+    this.ifaces.update(
+      now,
+      ifs.map((i) => ({ key: i.name, series: i.name, labels: { device: i.name }, values: [i.rxBytes, i.txBytes, i.rxPackets, i.txPackets], live: true })),
+    );
+    const interfaces = this.ifaces.series().map((s) => ({ device: s.series, kind: kindOf.get(s.series) ?? 'unknown', values: s.values }));
+
+    const st = this.source.status();
+    this.drops.update(
+      now,
+      Object.entries(st.drops.byReason).map(([reason, n]) => ({ key: reason, series: reason, labels: { reason }, values: [n], live: true })),
+    );
+    const drops = this.drops.series().map((s) => ({ reason: s.series, count: s.values[0] }));
+
+    const conns = new Map<string, { provider: string; state: string; count: number }>();
+    for (const s of this.source.streams()) {
+      if (s.closed || s.provider === 'route' || s.provider === 'ifnet' || s.provider === 'sysinfo') continue;
+      const state = s.listener ? 'LISTEN' : s.state ?? 'none';
+      const k = `${s.provider}\0${state}`;
+      const c = conns.get(k);
+      if (c) c.count++;
+      else conns.set(k, { provider: s.provider, state, count: 1 });
+    }
+    return {
+      processes,
+      interfaces,
+      interfaceSources,
+      connections: [...conns.values()],
+      drops,
+      build: { version: packageVersion(), xnu: st.kernel.xnu ?? '', dialect: st.kernel.dialect, verified: String(st.kernel.verified) },
+    };
+  }
+}
