@@ -8,6 +8,7 @@ Usage:
   ntstat doctor       OS, kernel version, dialect, providers, privileges
   ntstat replay FILE  replay a recording (ntcap or libntstat)
   ntstat serve --socket PATH   serve a simulated kernel to one --socket client
+  ntstat agent        always-on recorder of per-process usage (foreground; Ctrl-C stops)
 
 Common options:
   --tcp --udp --quic --all   providers to show (default: tcp)
@@ -20,6 +21,9 @@ Common options:
   --record FILE              also record what the kernel sends (ntcap format)
   --simulate [--xnu V | --macos V] [--scenario NAME] [--seed N]
                              use ntstat's simulated kernel instead of the real one
+  --future-layout NAME       (--simulate/serve, kernels without published sources, e.g.
+                             --xnu 12377.1.9) the simulated kernel changes its layout:
+                             appended, inserted, counts-grown, reordered or header
   --socket PATH              speak the protocol over a Unix datagram socket (needs --xnu/--macos)
   --utc  --no-color  --raw   (NO_COLOR is honoured)
   -h, --help   -V, --version
@@ -112,9 +116,34 @@ Examples:
   ntstat serve --socket /tmp/nstat.sock --macos 13.5 --scenario browser-burst &
   ntstat json --socket /tmp/nstat.sock --macos 13.5 --duration 3
 `,
-  doctor: `ntstat doctor [--xnu V | --macos V]
+  agent: `ntstat agent [--tcp] [--udp] [--quic] [--flush SECONDS] [--db PATH | --no-db] [source options]
+
+Records per-process and per-interface usage of every flow provider (TCP, UDP, QUIC, kernel and
+userland) until Ctrl-C or SIGTERM, which take a last sweep and a final flush. Totals are
+monotonic: closed flows keep counting. --tcp/--udp/--quic narrow what is recorded.
+Sources as every live command: the kernel (macOS), --simulate [--macos V], --socket PATH --xnu V.
+
+Examples:
+  ntstat agent
+  ntstat agent --simulate --scenario browser-burst --no-db
+`,
+  doctor: `ntstat doctor [--xnu V | --macos V] [--self-test] [--report FILE [--no-redact]]
 
 Shows the OS, kernel version, chosen dialect (and whether it is verified), providers available
 with this user's privileges, the receive buffer size and the native FFI status.
+
+Kernels without published sources (macOS 26, 27 and later) get a layout self-test: ntstat makes
+loopback connections whose ports, pid, name and byte counts it knows, finds them in the kernel's
+messages and checks every value. Verified, or the offsets are inferred from the bytes (fields it
+cannot place are never printed; events say "layout":"inferred"), or ntstat refuses with
+ERR_NTSTAT_LAYOUT (exit 1).
+  --self-test       run the self-test even on a kernel with a published header
+  --report FILE     write what a bug report needs: versions, the self-test's findings, and a short
+                    capture of the session (other processes' addresses and names blanked)
+  --no-redact       keep them in the report
+
+Examples:
+  ntstat doctor --report ntstat-report.json
+  ntstat doctor --simulate --xnu 12377.1.9 --future-layout inserted
 `,
 };

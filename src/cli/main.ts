@@ -7,12 +7,11 @@ import { packageVersion } from '../version.js';
 import { COMMAND_HELP, MAIN_HELP } from './help.js';
 import type { CliIo } from './io.js';
 import { parseCli, type CliOptions } from './options.js';
-import { runReplay } from './run-replay.js';
 import { unsupportedOsMessage } from './messages.js';
-import { runEventView } from './run-live.js';
-import { runTop } from './top.js';
-import { runDoctor } from './doctor.js';
 import { defaultSourceFactory } from './sources.js';
+
+// Each command's module (and the client, model, simulator behind it) is imported when that
+// command runs, so `ntstat --version`/`--help` load only the option parser (startup, issue 17).
 
 /** Exit status after a signal, as shells report it: 128 + the signal number. */
 export function signalExitCode(reason: unknown): number | undefined {
@@ -31,7 +30,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 async function run(argv: string[], io: CliIo): Promise<number> {
   let o: CliOptions;
   try {
-    o = parseCli(argv, io.env);
+    // agent and usage parse their own flags too (the command must come first for those).
+    const extra = argv[0] === 'agent' ? (await import('./agent.js')).AGENT_OPTIONS : {};
+    o = parseCli(argv, io.env, extra);
   } catch (e) {
     if (e instanceof NtstatError) {
       io.stderr.write(`ntstat: ${e.message}\nRun 'ntstat --help' for usage.\n`);
@@ -49,13 +50,25 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     switch (o.command) {
-      case 'replay':
+      case 'replay': {
+        const { runReplay } = await import('./run-replay.js');
         return await runReplay(o, io);
-      case 'doctor':
+      }
+      case 'doctor': {
+        const { runDoctor } = await import('./doctor.js');
         return await runDoctor(o, io);
+      }
       case 'serve': {
         const { runServe } = await import('./serve.js');
         return await runServe(o, io);
+      }
+      case 'agent': {
+        if (io.platform !== 'darwin' && !o.simulate && !o.socket && o.positionals.length === 0) {
+          io.stderr.write(unsupportedOsMessage(io.platform));
+          return 1;
+        }
+        const { runAgent } = await import('./agent.js');
+        return await runAgent(o, io, defaultSourceFactory);
       }
       case 'log':
       case 'json':
@@ -64,7 +77,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
           io.stderr.write(unsupportedOsMessage(io.platform));
           return 1;
         }
-        return o.command === 'top' ? await runTop(o, io, defaultSourceFactory) : await runEventView(o, io, defaultSourceFactory);
+        if (o.command === 'top') {
+          const { runTop } = await import('./top.js');
+          return await runTop(o, io, defaultSourceFactory);
+        }
+        const { runEventView } = await import('./run-live.js');
+        return await runEventView(o, io, defaultSourceFactory);
     }
   } catch (e) {
     if (e instanceof NtstatError) {

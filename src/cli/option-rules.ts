@@ -38,6 +38,9 @@ const APPLIES: Record<string, readonly string[]> = {
   csv: ['log', 'top', 'replay'],
   columns: ['log', 'top', 'replay'],
   utc: ['log', 'json', 'replay'],
+  'self-test': ['doctor'],
+  report: ['doctor'],
+  'no-redact': ['doctor'],
   raw: ['top'],
   by: ['top'],
   'per-process': ['top'],
@@ -57,6 +60,7 @@ interface Token {
 }
 
 export function checkApplicable(command: string, tokens: readonly Token[], given: ReadonlySet<string>): void {
+  if (!KNOWN_COMMANDS.has(command)) return; // a command with its own options checks them itself
   const seen = new Map<string, string>();
   for (const t of tokens) {
     if (t.kind !== 'option' || !t.name) continue;
@@ -66,7 +70,7 @@ export function checkApplicable(command: string, tokens: readonly Token[], given
     }
     seen.set(t.name, raw);
   }
-  if (given.has('help') || given.has('version') || !KNOWN_COMMANDS.has(command)) return;
+  if (given.has('help') || given.has('version')) return;
   for (const [name, raw] of seen) {
     const where = APPLIES[name];
     if (where && !where.includes(command)) {

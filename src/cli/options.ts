@@ -1,5 +1,5 @@
 /** Argument parsing with Node's util.parseArgs (no hand-written parser). */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { NtstatError } from '../errors.js';
 import type { StreamProvider } from '../model/stream.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
@@ -7,8 +7,11 @@ import { checkApplicable, preferLongValues } from './option-rules.js';
 import { closest } from './suggest.js';
 import { SORT_KEYS, type SortKey } from './sort.js';
 
-export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve'] as const;
+export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent'] as const;
 export type Command = (typeof COMMANDS)[number];
+
+/** Options a command adds for itself (agent, usage): parsed here, interpreted by the command. */
+export type ExtraOptions = NonNullable<ParseArgsConfig['options']>;
 
 const OPTIONS = {
   tcp: { type: 'boolean' },
@@ -38,6 +41,9 @@ const OPTIONS = {
   speed: { type: 'string' },
   utc: { type: 'boolean' },
   'no-color': { type: 'boolean' },
+  'self-test': { type: 'boolean' },
+  report: { type: 'string' },
+  'no-redact': { type: 'boolean' },
   raw: { type: 'boolean', short: 'x' },
   by: { type: 'string' },
   sort: { type: 'string' },
@@ -74,6 +80,12 @@ export interface CliOptions {
   xnu?: string;
   macos?: string;
   scenario?: string;
+  /** doctor: run the layout self-test even on a verified kernel (issue 12). */
+  selfTest?: boolean;
+  /** doctor: write a layout report (versions, self-test findings, short capture) to this file. */
+  report?: string;
+  /** doctor --report: keep other processes' addresses and names. */
+  noRedact?: boolean;
   /** Simulated kernel only: serve a future layout (issue 12), see src/simulator/future-layouts.ts. */
   futureLayout?: string;
   seed?: number;
@@ -87,11 +99,14 @@ export interface CliOptions {
   utc: boolean;
   color: boolean;
   raw: boolean;
-  by?: 'stream' | 'process' | 'app';
+  /** --by as given; `top` accepts stream|process|app, `usage` its own groupings. */
+  by?: string;
   sort?: SortKey;
   reverse: boolean;
   /** Reverse DNS of remote addresses (--resolve; -n turns it off). */
   resolve: boolean;
+  /** Values of the command's own options (see ExtraOptions), raw. */
+  extra: Record<string, string | boolean | undefined>;
   help: boolean;
   version: boolean;
 }
@@ -127,14 +142,17 @@ function parseError(e: unknown): NtstatError {
   return usage(err.message.split('\n')[0]);
 }
 
-export function parseCli(argv: string[], env: Record<string, string | undefined>): CliOptions {
+export function parseCli(argv: string[], env: Record<string, string | undefined>, extraOptions: ExtraOptions = {}): CliOptions {
   let parsed;
   try {
-    parsed = parseArgs({ args: preferLongValues(argv, OPTIONS), options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+    const options = { ...OPTIONS, ...extraOptions };
+    parsed = parseArgs({ args: preferLongValues(argv, options as Record<string, { type: string; short?: string }>), options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     throw parseError(e);
   }
-  const v = parsed.values;
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined> & {
+    [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+  };
   const pos = [...parsed.positionals];
   let command: Command = 'log';
   let explicit = false;
@@ -166,7 +184,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     throw usage(`--interface expects a kind (${INTERFACE_KINDS.join(', ')}) or a BSD interface name such as en0 or utun3, got ${JSON.stringify(v.interface)}`);
   }
   if (v.format !== undefined && v.format !== 'ntcap' && v.format !== 'libntstat') throw usage('--format expects ntcap or libntstat');
-  if (v.by !== undefined && !['stream', 'process', 'app'].includes(v.by)) throw usage('--by expects stream, process or app');
+  if (v.by !== undefined && (command as string) !== 'usage' && !['stream', 'process', 'app'].includes(v.by)) throw usage('--by expects stream, process or app');
   if (v['per-process'] && v.by !== undefined && v.by !== 'process') throw usage('-P means --by process; not with --by ' + v.by);
   if (v.sort !== undefined && !(SORT_KEYS as readonly string[]).includes(v.sort)) throw usage(`--sort expects one of ${SORT_KEYS.join(', ')}`);
   if (v.xnu !== undefined && v.macos !== undefined) throw usage('give --xnu or --macos, not both');
@@ -208,6 +226,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     raw: v.raw ?? false,
     reverse: v.reverse ?? false,
     resolve: v.resolve ?? false,
+    extra: Object.fromEntries(Object.keys(extraOptions).map((k) => [k, v[k] as string | boolean | undefined])),
     help: v.help ?? false,
     version: v.version ?? false,
   };
@@ -239,9 +258,13 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   set('macos', v.macos);
   set('scenario', v.scenario);
   set('futureLayout', v['future-layout']);
+  set('selfTest', v['self-test']);
+  set('report', v.report);
+  set('noRedact', v['no-redact']);
+  if ((v['self-test'] || v.report !== undefined || v['no-redact']) && command !== 'doctor') throw usage('--self-test, --report and --no-redact are doctor options');
   set('socket', v.socket);
   set('format', v.format as CliOptions['format']);
-  set('by', v['per-process'] ? 'process' : (v.by as CliOptions['by']));
+  set('by', v['per-process'] ? 'process' : v.by);
   set('sort', v.sort as SortKey | undefined);
   if (v.columns !== undefined) opts.columns = v.columns.split(',').map((c) => c.trim()).filter(Boolean);
   return opts;
