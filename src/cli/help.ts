@@ -39,7 +39,7 @@ For nettop users (the flags that map cleanly):
   -s SECS   seconds between samples = --interval
 
 Units: IEC (1 KiB = 1024 B), rates per second. Exit codes: 0 ok, 1 runtime error, 2 usage
-error, 130 after Ctrl-C, 143 after SIGTERM.
+error; log, json, top and replay exit 130 after Ctrl-C and 143 after SIGTERM.
 
 Examples:
   ntstat                         watch new TCP connections (macOS)
