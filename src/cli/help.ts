@@ -122,10 +122,14 @@ Records per-process and per-interface usage of every flow provider (TCP, UDP, QU
 userland) until Ctrl-C or SIGTERM, which take a last sweep and a final flush. Totals are
 monotonic: closed flows keep counting. --tcp/--udp/--quic narrow what is recorded.
 Sources as every live command: the kernel (macOS), --simulate [--macos V], --socket PATH --xnu V.
+Export: --otlp URL [--otlp-interval SECONDS (15)] pushes OpenTelemetry (OTLP/HTTP);
+/metrics (with --listen) takes --metrics-pid, --node-exporter-names, --max-processes N (200),
+--metrics-ttl SECONDS (600).
 
 Examples:
   ntstat agent
   ntstat agent --simulate --scenario browser-burst --no-db
+  ntstat agent --otlp http://collector:4318/v1/metrics --max-processes 50
 `,
   doctor: `ntstat doctor [--xnu V | --macos V] [--self-test] [--report FILE [--no-redact]]
 
