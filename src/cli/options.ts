@@ -4,7 +4,7 @@ import { NtstatError } from '../errors.js';
 import type { StreamProvider } from '../model/stream.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
 
-export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent'] as const;
+export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent', 'usage'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Options a command adds for itself (agent, usage): parsed here, interpreted by the command. */
@@ -35,6 +35,9 @@ const OPTIONS = {
   speed: { type: 'string' },
   utc: { type: 'boolean' },
   'no-color': { type: 'boolean' },
+  'self-test': { type: 'boolean' },
+  report: { type: 'string' },
+  'no-redact': { type: 'boolean' },
   raw: { type: 'boolean' },
   by: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -57,6 +60,12 @@ export interface CliOptions {
   xnu?: string;
   macos?: string;
   scenario?: string;
+  /** doctor: run the layout self-test even on a verified kernel (issue 12). */
+  selfTest?: boolean;
+  /** doctor: write a layout report (versions, self-test findings, short capture) to this file. */
+  report?: string;
+  /** doctor --report: keep other processes' addresses and names. */
+  noRedact?: boolean;
   /** Simulated kernel only: serve a future layout (issue 12), see src/simulator/future-layouts.ts. */
   futureLayout?: string;
   seed?: number;
@@ -114,7 +123,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     throw usage(`--interface expects one of ${INTERFACES.join(', ')}`);
   }
   if (v.format !== undefined && v.format !== 'ntcap' && v.format !== 'libntstat') throw usage('--format expects ntcap or libntstat');
-  if (v.by !== undefined && (command as string) !== 'usage' && !['stream', 'process', 'app'].includes(v.by)) throw usage('--by expects stream, process or app');
+  if (v.by !== undefined && command !== 'usage' && !['stream', 'process', 'app'].includes(v.by)) throw usage('--by expects stream, process or app');
   if (v.xnu !== undefined && v.macos !== undefined) throw usage('give --xnu or --macos, not both');
   if (v.process !== undefined && /^\/.*\/[a-z]*$/s.test(v.process)) {
     try {
@@ -154,6 +163,10 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   set('macos', v.macos);
   set('scenario', v.scenario);
   set('futureLayout', v['future-layout']);
+  set('selfTest', v['self-test']);
+  set('report', v.report);
+  set('noRedact', v['no-redact']);
+  if ((v['self-test'] || v.report !== undefined || v['no-redact']) && command !== 'doctor') throw usage('--self-test, --report and --no-redact are doctor options');
   set('socket', v.socket);
   set('format', v.format as CliOptions['format']);
   set('by', v.by);
