@@ -5,8 +5,10 @@
  * opens or closes, 10 % of the sources move bytes each simulated second, one cycle per second).
  *
  *  - memory transport: client and simulator share the process and the simulator answers inside
- *    the client's send(); the time spent inside the simulator (send/recv on the kernel endpoint,
- *    timed with performance.now()) is subtracted from the process CPU delta;
+ *    the client's send(); the simulator's CPU time on the JS thread (send/recv on the kernel
+ *    endpoint, timed with the thread CPU clock, never wall time, which counts time the thread was
+ *    descheduled and once made the figure negative under load) is subtracted from the process CPU
+ *    delta; without a thread CPU clock the figure is not reported;
  *  - fd transport: the simulator runs in a child process (bench/world.ts serve-fd) behind a real
  *    AF_UNIX socketpair and the client reads it with DatagramFdTransport; the parent's
  *    process.cpuUsage() delta over a cycle is the client's cost alone.
@@ -112,22 +114,23 @@ function cyclesFor(n: number): number {
   return n >= 100_000 ? 4 : n >= 10_000 ? 12 : 30;
 }
 
-/** A kernel endpoint that accounts the wall time spent inside the simulator. */
+/** A kernel endpoint that accounts the JS-thread CPU time spent inside the simulator (NaN without a thread CPU clock). */
 function timedEndpoint(inner: KernelEndpoint): { endpoint: KernelEndpoint; simMs: () => number } {
   let ms = 0;
+  const now = () => mainThreadMs() ?? NaN;
   const endpoint: KernelEndpoint = {
     send(d) {
-      const t = performance.now();
+      const t = now();
       try {
         inner.send(d);
       } finally {
-        ms += performance.now() - t;
+        ms += now() - t;
       }
     },
     recv(n) {
-      const t = performance.now();
+      const t = now();
       const r = inner.recv(n);
-      ms += performance.now() - t;
+      ms += now() - t;
       return r;
     },
     onReadable: (fn) => inner.onReadable(fn),
@@ -180,7 +183,7 @@ export async function cycleCostMemory(n: number, cycles = cyclesFor(n)): Promise
     if (!(await client.sweep())) incomplete += await resync(client);
     const c1 = cpuMs();
     const m1 = mainThreadMs();
-    const s = timed.simMs() - s0;
+    const s = timed.simMs() - s0; // NaN without a thread CPU clock: the figure is then not reported
     if (m0 !== undefined && m1 !== undefined) main.push(m1 - m0 - s);
     wall.push(performance.now() - w0);
     simT.push(s);
@@ -286,11 +289,13 @@ function cycleRows(rs: CycleResult[]): Row[] {
     const drops = Object.values(r.clientDrops).reduce((a, b) => a + b, 0) + r.kernelDrops;
     const extra = [...(r.mainThreadMsMean !== undefined ? [`JS thread ${r.mainThreadMsMean.toFixed(1)} ms`] : []), `sim ${r.simMsMean.toFixed(0)} ms ${r.transport === 'memory' ? 'excluded' : 'in child'}`, `${Math.round(r.updatesPerCycle)} upd`];
     if (drops > 0 || r.streams !== r.sources || r.incompleteSweeps > 0) extra.push(`drops ${drops}, incomplete sweeps ${r.incompleteSweeps}, table ${r.streams}`);
+    if (Number.isNaN(r.cpuMsMean)) return { figure: `client cycle ${k(r.sources)} sources, ${r.transport}`, value: 'n/a: no thread CPU clock to take the simulator out', goal: '-' };
     return {
       figure: `client cycle ${k(r.sources)} sources, ${r.transport}`,
-      value: `${r.cpuMsMean.toFixed(1)} ms CPU (${extra.join(', ')})`,
-      goal: r.sources === 10_000 ? `<= ${GOAL_10K_MS} ms` : '-',
-      ...(r.sources === 10_000 ? { met: r.cpuMsMean <= GOAL_10K_MS && drops === 0 } : {}),
+      value: `${r.cpuMsMean.toFixed(1)} ms CPU, median ${r.cpuMsMedian.toFixed(1)}, min ${r.cpuMsMin.toFixed(1)} (${extra.join(', ')})`,
+      goal: r.sources === 10_000 && r.transport === 'fd' ? `<= ${GOAL_10K_MS} ms` : '-',
+      // The goal is for the fd transport (the simulator in another process, nothing subtracted).
+      ...(r.sources === 10_000 && r.transport === 'fd' ? { met: r.cpuMsMedian <= GOAL_10K_MS && drops === 0 } : {}),
     };
   });
 }

@@ -16,6 +16,7 @@ export type NtstatErrorCode =
   | 'ERR_NTSTAT_USAGE'            // bad arguments to the CLI or API
   | 'ERR_NTSTAT_CLOSED'           // operation on a closed client/transport
   | 'ERR_NTSTAT_TIMEOUT'          // a request the kernel never answered
+  | 'ERR_NTSTAT_LAYOUT'           // the kernel's message layout failed the self-test and could not be inferred
   | 'ERR_NTSTAT_DEPENDENCY';      // an optional package a feature needs is not installed
 
 export interface NtstatErrorDetails {

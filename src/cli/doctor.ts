@@ -38,6 +38,7 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
   const opts: ConstructorParameters<typeof NetworkStatisticsClient>[0] = { providers: ALL, interval: 0 };
   if (source.transport) opts.transport = source.transport;
   if (source.dialect) opts.dialect = source.dialect;
+  if (source.calibrationFlows) opts.calibrationFlows = source.calibrationFlows;
   const client = new NetworkStatisticsClient(opts);
   try {
     await client.connect();

@@ -8,6 +8,7 @@ Usage:
   ntstat doctor       OS, kernel version, dialect, providers, privileges
   ntstat replay FILE  replay a recording (ntcap or libntstat)
   ntstat serve --socket PATH   serve a simulated kernel to one --socket client
+  ntstat agent        always-on recorder of per-process usage (foreground; Ctrl-C stops)
 
 Common options:
   --tcp --udp --quic --all   providers to show (default: tcp)
@@ -84,6 +85,17 @@ Clients connect with --socket PATH and the same --xnu/--macos.
 Examples:
   ntstat serve --socket /tmp/nstat.sock --macos 13.5 --scenario browser-burst &
   ntstat json --socket /tmp/nstat.sock --macos 13.5 --duration 3
+`,
+  agent: `ntstat agent [--tcp] [--udp] [--quic] [--flush SECONDS] [--db PATH | --no-db] [source options]
+
+Records per-process and per-interface usage of every flow provider (TCP, UDP, QUIC, kernel and
+userland) until Ctrl-C or SIGTERM, which take a last sweep and a final flush. Totals are
+monotonic: closed flows keep counting. --tcp/--udp/--quic narrow what is recorded.
+Sources as every live command: the kernel (macOS), --simulate [--macos V], --socket PATH --xnu V.
+
+Examples:
+  ntstat agent
+  ntstat agent --simulate --scenario browser-burst --no-db
 `,
   doctor: `ntstat doctor [--xnu V | --macos V]
 

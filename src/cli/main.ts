@@ -17,7 +17,9 @@ import { defaultSourceFactory } from './sources.js';
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let o: CliOptions;
   try {
-    o = parseCli(argv, io.env);
+    // agent and usage parse their own flags too (the command must come first for those).
+    const extra = argv[0] === 'agent' ? (await import('./agent.js')).AGENT_OPTIONS : {};
+    o = parseCli(argv, io.env, extra);
   } catch (e) {
     if (e instanceof NtstatError) {
       io.stderr.write(`ntstat: ${e.message}\nRun 'ntstat --help' for usage.\n`);
@@ -42,6 +44,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'serve': {
         const { runServe } = await import('./serve.js');
         return await runServe(o, io);
+      }
+      case 'agent': {
+        if (io.platform !== 'darwin' && !o.simulate && !o.socket && o.positionals.length === 0) {
+          io.stderr.write(unsupportedOsMessage(io.platform));
+          return 1;
+        }
+        const { runAgent } = await import('./agent.js');
+        return await runAgent(o, io, defaultSourceFactory);
       }
       case 'log':
       case 'json':

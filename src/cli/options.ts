@@ -1,11 +1,14 @@
 /** Argument parsing with Node's util.parseArgs (no hand-written parser). */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { NtstatError } from '../errors.js';
 import type { StreamProvider } from '../model/stream.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
 
-export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve'] as const;
+export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent'] as const;
 export type Command = (typeof COMMANDS)[number];
+
+/** Options a command adds for itself (agent, usage): parsed here, interpreted by the command. */
+export type ExtraOptions = NonNullable<ParseArgsConfig['options']>;
 
 const OPTIONS = {
   tcp: { type: 'boolean' },
@@ -24,6 +27,7 @@ const OPTIONS = {
   xnu: { type: 'string' },
   macos: { type: 'string' },
   scenario: { type: 'string' },
+  'future-layout': { type: 'string' },
   seed: { type: 'string' },
   socket: { type: 'string' },
   format: { type: 'string' },
@@ -53,6 +57,8 @@ export interface CliOptions {
   xnu?: string;
   macos?: string;
   scenario?: string;
+  /** Simulated kernel only: serve a future layout (issue 12), see src/simulator/future-layouts.ts. */
+  futureLayout?: string;
   seed?: number;
   socket?: string;
   format?: 'ntcap' | 'libntstat';
@@ -61,7 +67,10 @@ export interface CliOptions {
   utc: boolean;
   color: boolean;
   raw: boolean;
-  by?: 'stream' | 'process' | 'app';
+  /** --by as given; `top` accepts stream|process|app, `usage` its own groupings. */
+  by?: string;
+  /** Values of the command's own options (see ExtraOptions), raw. */
+  extra: Record<string, string | boolean | undefined>;
   help: boolean;
   version: boolean;
 }
@@ -81,14 +90,14 @@ function num(name: string, v: string | undefined, opts: { min?: number; integer?
 
 const INTERFACES = ['wifi', 'wired', 'cellular', 'loopback', 'awdl', 'other', 'unknown'];
 
-export function parseCli(argv: string[], env: Record<string, string | undefined>): CliOptions {
+export function parseCli(argv: string[], env: Record<string, string | undefined>, extraOptions: ExtraOptions = {}): CliOptions {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { ...OPTIONS, ...extraOptions }, allowPositionals: true, strict: true });
   } catch (e) {
     throw usage((e as Error).message);
   }
-  const v = parsed.values;
+  const v = parsed.values as Record<string, string | boolean | undefined> & { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
   const pos = [...parsed.positionals];
   let command: Command = 'log';
   if (pos.length > 0 && (COMMANDS as readonly string[]).includes(pos[0])) command = pos.shift() as Command;
@@ -105,7 +114,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     throw usage(`--interface expects one of ${INTERFACES.join(', ')}`);
   }
   if (v.format !== undefined && v.format !== 'ntcap' && v.format !== 'libntstat') throw usage('--format expects ntcap or libntstat');
-  if (v.by !== undefined && !['stream', 'process', 'app'].includes(v.by)) throw usage('--by expects stream, process or app');
+  if (v.by !== undefined && (command as string) !== 'usage' && !['stream', 'process', 'app'].includes(v.by)) throw usage('--by expects stream, process or app');
   if (v.xnu !== undefined && v.macos !== undefined) throw usage('give --xnu or --macos, not both');
   if (v.process !== undefined && /^\/.*\/[a-z]*$/s.test(v.process)) {
     try {
@@ -124,6 +133,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     utc: v.utc ?? false,
     color: !(v['no-color'] ?? false) && env.NO_COLOR === undefined,
     raw: v.raw ?? false,
+    extra: Object.fromEntries(Object.keys(extraOptions).map((k) => [k, v[k]])),
     help: v.help ?? false,
     version: v.version ?? false,
   };
@@ -143,9 +153,10 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   set('xnu', v.xnu);
   set('macos', v.macos);
   set('scenario', v.scenario);
+  set('futureLayout', v['future-layout']);
   set('socket', v.socket);
   set('format', v.format as CliOptions['format']);
-  set('by', v.by as CliOptions['by']);
+  set('by', v.by);
   return opts;
 }
 

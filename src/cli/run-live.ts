@@ -6,6 +6,7 @@ import { NtstatError } from '../errors.js';
 import { NetworkStatisticsClient, type ClientOptions, type ClientProvider } from '../client/client.js';
 import type { StreamEvent } from '../client/source-table.js';
 import type { Dialect } from '../protocol/dialect.js';
+import type { CalibrationFlowMaker } from '../client/calibration-flow.js';
 import type { Transport } from '../transport/transport.js';
 import { RecordingTransport } from '../transport/tee.js';
 import { packageVersion } from '../version.js';
@@ -26,6 +27,8 @@ export interface LiveSource {
   simulated?: boolean;
   /** Clock for stream times (simulated time under --simulate). */
   clock?: () => number;
+  /** How the layout self-test's flows reach this kernel (default: real loopback sockets). */
+  calibrationFlows?: CalibrationFlowMaker;
   /** Starts whatever drives the source (the simulator's clock); returns a stop function. */
   start?(): () => void;
 }
@@ -70,6 +73,7 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
   if (transport) opts.transport = transport;
   if (source.dialect) opts.dialect = source.dialect;
   if (source.clock) opts.clock = source.clock;
+  if (source.calibrationFlows) opts.calibrationFlows = source.calibrationFlows;
   if (io.signal) opts.signal = io.signal;
   const client = new NetworkStatisticsClient(opts);
   client.on('warning', (w: string) => io.stderr.write(`ntstat: warning: ${w}\n`));

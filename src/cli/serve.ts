@@ -11,11 +11,14 @@ import { listenUnixDatagram } from '../transport/unix.js';
 import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
 import { simulatedKernel } from './source-simulator.js';
+import { listenFlowChannel } from './flow-channel.js';
 
 export async function runServe(o: CliOptions, io: CliIo): Promise<number> {
   if (!o.socket) throw new NtstatError('ERR_NTSTAT_USAGE', 'serve needs --socket PATH');
   const sk = simulatedKernel(o);
   const listener = listenUnixDatagram(o.socket);
+  // The layout self-test's flows reach the simulated world through PATH.flows (flow-channel.ts).
+  const flows = listenFlowChannel(o.socket, sk.kernel);
   io.stderr.write(sk.banner);
   io.stderr.write(`ntstat: serving on ${o.socket} (give clients --socket ${o.socket} --xnu ${sk.label}); waiting for a client\n`);
   const aborted = new Promise<never>((_, reject) => {
@@ -47,5 +50,6 @@ export async function runServe(o: CliOptions, io: CliIo): Promise<number> {
     throw e;
   } finally {
     listener.close();
+    flows.close();
   }
 }

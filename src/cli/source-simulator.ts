@@ -1,8 +1,10 @@
 /** `--simulate`: ntstat's simulated kernel as the live source, advanced in real time. */
 import { NtstatError } from '../errors.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
-import { SimKernel, SimulationDriver, getScenario, scenarioNames } from '../simulator/index.js';
+import { FUTURE_LAYOUTS, SimKernel, SimulationDriver, futureDialect, getScenario, isFutureLayout, scenarioNames } from '../simulator/index.js';
 import { MemoryTransport } from '../transport/memory.js';
+import { loopbackFlowMaker, type CalibrationFlowMaker } from '../client/calibration-flow.js';
+import { injectCalibrationFlow } from '../simulator/index.js';
 import type { CliOptions } from './options.js';
 import type { LiveSource } from './run-live.js';
 
@@ -44,6 +46,22 @@ function simulatedLabel(xnu: string, dialect: Dialect): string {
   return p.xnuTrain ? `${xnu} (${release})` : `? (${release}; xnu build unknown)`;
 }
 
+/**
+ * --future-layout NAME: the simulated kernel speaks a changed layout while the client keeps the
+ * dialect it selected (issue 12). Only for kernels without published sources: a published
+ * kernel's layout is a fact, not something to vary.
+ */
+function kernelDialect(o: CliOptions, dialect: Dialect): Dialect {
+  if (o.futureLayout === undefined) return dialect;
+  if (!isFutureLayout(o.futureLayout)) {
+    throw new NtstatError('ERR_NTSTAT_USAGE', `unknown --future-layout ${JSON.stringify(o.futureLayout)} (layouts: ${FUTURE_LAYOUTS.join(', ')})`);
+  }
+  if (dialect.verified) {
+    throw new NtstatError('ERR_NTSTAT_USAGE', '--future-layout needs a kernel without published sources (e.g. --xnu 12377.1.9)');
+  }
+  return futureDialect(dialect, o.futureLayout);
+}
+
 export interface SimulatedKernel {
   kernel: SimKernel;
   dialect: Dialect;
@@ -63,7 +81,7 @@ export function simulatedKernel(o: CliOptions): SimulatedKernel {
     throw new NtstatError('ERR_NTSTAT_USAGE', `unknown scenario ${JSON.stringify(scenario)} (scenarios: ${scenarioNames().join(', ')})`);
   }
   const seed = o.seed ?? 1;
-  const kernel = new SimKernel({ dialect, scenario, seed, ...kernelVersionFor(o, dialect) });
+  const kernel = new SimKernel({ dialect: kernelDialect(o, dialect), scenario, seed, ...kernelVersionFor(o, dialect) });
   const label = simulatedLabel(kernel.profile.xnu.join('.'), dialect);
   return {
     kernel,
@@ -72,7 +90,26 @@ export function simulatedKernel(o: CliOptions): SimulatedKernel {
     scenario,
     seed,
     label,
-    banner: `ntstat: SIMULATED kernel (not a real Mac): xnu-${label}, scenario ${scenario}, seed ${seed}\n`,
+    banner: `ntstat: SIMULATED kernel (not a real Mac): xnu-${label}${o.futureLayout ? `, future layout ${o.futureLayout}` : ''}, scenario ${scenario}, seed ${seed}\n`,
+  };
+}
+
+/**
+ * The self-test's flows on the simulated kernel: real loopback connections made here, entered
+ * into the simulated world with their ports and byte counts (the world cannot see real sockets).
+ */
+export function simulatedFlowMaker(kernel: SimKernel): CalibrationFlowMaker {
+  return async (req) => {
+    const flow = await loopbackFlowMaker(req);
+    if (!flow) return undefined;
+    const closeSim = injectCalibrationFlow(kernel.world, flow.facts);
+    return {
+      facts: flow.facts,
+      close: async () => {
+        closeSim();
+        await flow.close();
+      },
+    };
   };
 }
 
@@ -85,6 +122,7 @@ export function simulatedSource(o: CliOptions): LiveSource {
     dialect,
     simulated: true,
     xnuLabel: label,
+    calibrationFlows: simulatedFlowMaker(kernel),
     banner,
     // Stream times follow simulated time, anchored at the wall clock when the session started.
     clock: () => wallStart + kernel.now,

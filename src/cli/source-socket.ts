@@ -8,5 +8,6 @@ export async function socketSource(o: CliOptions): Promise<LiveSource> {
   const { connectUnixDatagram } = await import('../transport/unix.js');
   const transport = connectUnixDatagram(o.socket!);
   if (!transport) throw new NtstatError('ERR_NTSTAT_TRANSPORT', `cannot connect to ${o.socket}`);
-  return { transport, dialect, xnuLabel: o.xnu ?? dialect.xnu };
+  const { announcingFlowMaker } = await import('./flow-channel.js');
+  return { transport, dialect, xnuLabel: o.xnu ?? dialect.xnu, calibrationFlows: announcingFlowMaker(o.socket!) };
 }

@@ -21,6 +21,8 @@ import { encodeRequest } from '../protocol/encode.js';
 import type { Message, Request } from '../protocol/messages.js';
 import type { Stream } from '../model/stream.js';
 import type { Transport } from '../transport/transport.js';
+import type { CalibrationFlowMaker } from './calibration-flow.js';
+import { replyLayoutProblem, selfTestSummary, type SelfTestMode, type SelfTestResult } from './calibration.js';
 import { isFatalTransportError } from './fatal.js';
 import { PendingRequests, type Completion } from './pending.js';
 import { ResyncLimiter } from './resync-limiter.js';
@@ -88,6 +90,13 @@ export interface ClientOptions {
    */
   passive?: boolean;
   /**
+   * Layout self-test (issue 12): 'auto' (default) runs it when the dialect is unverified (a kernel
+   * newer than every published header), 'always' runs it anyway, 'never' skips it.
+   */
+  selfTest?: SelfTestMode;
+  /** Makes the self-test's flows (default: real loopback sockets in this process). */
+  calibrationFlows?: CalibrationFlowMaker;
+  /**
    * Ask the kernel to report only this pid's sources (SPECIFIC_USER_BY_PID, see pid-filter.ts).
    * Headers before 10.12 have no `target_pid`: there the kernel cannot filter and every stream
    * still arrives (check `stream.pid`).
@@ -148,6 +157,11 @@ export class NetworkStatisticsClient extends EventEmitter {
   private lossFree = false;
   private cleanSweeps = 0;
   private sweepLostBatches = false;
+  /** While the self-test sweeps: records are captured for it, not applied to the table. */
+  private calibrating = false;
+  private capture?: (datagram: Uint8Array) => void;
+  private selfTestValue?: SelfTestResult;
+  private layoutFailure?: NtstatError;
   /** Extra resync sweeps after losses: one immediate, then rate-limited (resync-limiter.ts). */
   private resyncLimiter!: ResyncLimiter;
 
@@ -185,6 +199,11 @@ export class NetworkStatisticsClient extends EventEmitter {
 
   dropCounts(): Record<string, number> {
     return Object.fromEntries(this.dropsByReason);
+  }
+
+  /** The layout self-test's result, when it ran. */
+  get selfTest(): SelfTestResult | undefined {
+    return this.selfTestValue;
   }
 
   /** Number of complete sweeps so far. */
@@ -233,6 +252,8 @@ export class NetworkStatisticsClient extends EventEmitter {
         this.stop();
         return;
       }
+      await this.calibrate();
+      if (this.stateValue !== 'running') return;
       // The first sweep reports every source that existed at subscription (the "initial" ones).
       void this.sweep();
       if (this.opts.interval > 0) {
@@ -278,6 +299,49 @@ export class NetworkStatisticsClient extends EventEmitter {
       if (got !== undefined && got < min) {
         this.emit('warning', `receive buffer ${got} B is below one sweep chunk on this kernel (${min} B): sweeps can lose updates silently`);
       }
+    }
+  }
+
+  /** The layout self-test before the first sweep (calibration.ts). */
+  private async calibrate(): Promise<void> {
+    const mode = this.opts.selfTest ?? 'auto';
+    if (mode === 'never' || (mode === 'auto' && this.dialectValue!.verified)) return;
+    if (this.opts.pid !== undefined && this.opts.pid !== process.pid) {
+      // The kernel reports only that pid's sources: our calibration flows would be invisible.
+      this.emit('warning', `layout self-test skipped: the subscription is limited to pid ${this.opts.pid}; values come from the unverified layout`);
+      return;
+    }
+    const { runSelfTest } = await import('./calibration.js');
+    const maker = this.opts.calibrationFlows ?? (await import('./calibration-flow.js')).loopbackFlowMaker;
+    const watches = (g: 'tcp' | 'udp') => GROUPS[g].some((p) => this.providerStatus.get(p)?.available === true);
+    this.calibrating = true;
+    try {
+      const result = await runSelfTest(
+        { dialect: this.dialectValue!, poll: (k) => this.pagedPoll(k), capture: (fn) => (this.capture = fn), watches },
+        maker,
+      );
+      this.selfTestValue = result;
+      if (result.dialect !== this.dialectValue) {
+        this.dialectValue = result.dialect;
+        this.table = new SourceTable(result.dialect);
+        this.table.initialPhase = true;
+      }
+      this.emit('selfTest', result);
+      this.emit('warning', selfTestSummary(result));
+    } finally {
+      this.calibrating = false;
+      this.capture = undefined;
+    }
+  }
+
+  /** The kernel's replies do not fit the assumed header: refuse (ERR_NTSTAT_LAYOUT). */
+  private failLayout(problem: string): void {
+    const err = new NtstatError('ERR_NTSTAT_LAYOUT', `ERR_NTSTAT_LAYOUT: ${problem}; refusing to decode this kernel (${this.dialectValue!.kernel ?? `xnu-${this.dialectValue!.xnu}`})`);
+    this.layoutFailure ??= err;
+    this.pending.failAll(err); // waiters see an ERROR; subscribe() then throws layoutFailure
+    if (this.stateValue === 'running') {
+      this.emit('error', err);
+      this.shutdown();
     }
   }
 
@@ -370,6 +434,7 @@ export class NetworkStatisticsClient extends EventEmitter {
         if (this.stateValue !== 'subscribing') return;
         throw e;
       }
+      if (this.layoutFailure) throw this.layoutFailure;
       barrier = true;
       if (done.kind === 'success') this.providerStatus.set(name, { provider: name, available: true });
       else this.providerStatus.set(name, { provider: name, available: false, errno: done.errno, reason: explainSubscribeError(done.errno) });
@@ -402,7 +467,7 @@ export class NetworkStatisticsClient extends EventEmitter {
    * so its view of the kernel's sources is complete.
    */
   sweep(): Promise<boolean> {
-    if (this.stateValue !== 'running') return Promise.resolve(false);
+    if (this.stateValue !== 'running' || this.calibrating) return Promise.resolve(false);
     if (this.sweeping) {
       this.resyncWanted = this.resyncWanted || this.lossDuringSweep;
       return this.sweeping;
@@ -584,6 +649,7 @@ export class NetworkStatisticsClient extends EventEmitter {
   private onDatagram(data: Uint8Array, truncated: boolean): void {
     if (this.stateValue === 'closed' || !this.table) return;
     if (truncated) this.countDrop('truncated');
+    this.capture?.(data);
     let messages: Message[];
     try {
       // Unverified dialects: a message in an unexpected shape is dropped alone (issue 12).
@@ -598,26 +664,32 @@ export class NetworkStatisticsClient extends EventEmitter {
     for (const m of messages) {
       switch (m.kind) {
         case 'success':
-        case 'error':
+        case 'error': {
+          const problem = this.dialectValue!.verified ? undefined : replyLayoutProblem(m);
+          if (problem) {
+            this.failLayout(problem);
+            return;
+          }
           if (this.opts.passive && m.kind === 'success') this.table.initialPhase = false;
           if (!this.pending.complete(m) && m.kind === 'error' && m.errno !== DarwinErrno.EAGAIN && m.context !== 0n) {
             // An ERROR for a request nobody waits for (a silent-success request that failed).
             this.emit('kernelError', m);
           }
           break;
+        }
         case 'srcRemoved':
           if (m.flags & HeaderFlag.CLOSED_AFTER_DROP) this.countDrop('closed-after-drop');
-          this.table.apply(m, now, events);
+          if (!this.calibrating) this.table.apply(m, now, events);
           break;
         case 'srcUpdate':
         case 'srcDesc':
         case 'srcCounts':
           // Poll replies: with our context (direct), or context 0 without CLOSING/event (aggregated).
           if (m.context === this.pollContext || (m.context === 0n && !(m.flags & HeaderFlag.CLOSING) && m.eventFlags === 0n)) this.pollReplies++;
-          this.table.apply(m, now, events);
+          if (!this.calibrating) this.table.apply(m, now, events);
           break;
         default:
-          this.table.apply(m, now, events);
+          if (!this.calibrating) this.table.apply(m, now, events);
       }
     }
     this.emitEvents(events);

@@ -39,6 +39,8 @@ export interface JsonEvent {
   counts?: Record<string, number>;
   rxBytesPerSec?: number;
   txBytesPerSec?: number;
+  /** "inferred" when decoded with a layout the self-test adjusted (fields it could not place are absent). */
+  layout?: string;
 }
 
 function endpoint(e: Endpoint | undefined): JsonEndpoint | undefined {
@@ -97,12 +99,13 @@ export function streamToJson(event: string, time: number, s: Stream): JsonEvent 
     const c: Record<string, number> = {};
     for (const k of COUNT_KEYS) {
       const v = s.counts[k];
-      if (v !== undefined) c[k] = v;
+      if (v !== undefined && Number.isFinite(v)) c[k] = v; // counters an inferred layout left out are absent
     }
     j.counts = c;
   }
   if (s.rxBytesPerSec !== undefined) j.rxBytesPerSec = Math.round(s.rxBytesPerSec);
   if (s.txBytesPerSec !== undefined) j.txBytesPerSec = Math.round(s.txBytesPerSec);
+  if (s.layout) j.layout = s.layout;
   return j;
 }
 

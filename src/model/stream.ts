@@ -61,6 +61,8 @@ export interface Stream {
   firstSeen: number;
   lastUpdated: number;
   closed: boolean;
+  /** 'inferred': decoded with tables the layout self-test adjusted (issue 12). */
+  layout?: 'inferred';
 }
 
 const PUBLIC_PROVIDER: Record<ProviderName, [StreamProvider, boolean, boolean?]> = {
@@ -175,6 +177,7 @@ export function newStream(dialect: Dialect, srcref: bigint, providerIdNum: numbe
     closed: false,
   };
   if (subflow) s.subflow = true;
+  if (dialect.inferred) s.layout = 'inferred';
   return s;
 }
 

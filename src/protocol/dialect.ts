@@ -61,6 +61,11 @@ export interface Dialect {
   readonly provisional?: ProvisionalInfo;
   /** The kernel this dialect was selected for, as the user named it ('xnu-12377.1.9', 'macOS 27'). */
   readonly kernel?: string;
+  /**
+   * Tables adjusted by the client's layout self-test (issue 12): fields found at new offsets are
+   * kept, fields it could not place are absent. Streams decoded with it say `layout: 'inferred'`.
+   */
+  readonly inferred?: boolean;
 }
 
 function parseConstant(v: number | string): ConstantValue {

@@ -10,3 +10,5 @@ export * from './world/entities.js';
 export { getScenario, scenarioNames, SCENARIOS, bare } from './scenarios/index.js';
 export type { Scenario, ScenarioContext, ClientHints } from './scenarios/index.js';
 export { SimulationDriver, type RealtimeOptions } from './driver.js';
+export { futureDialect, isFutureLayout, FUTURE_LAYOUTS, type FutureLayoutName } from './future-layouts.js';
+export { injectCalibrationFlow, type InjectedFlow } from './world/calibration-flow.js';

@@ -303,9 +303,13 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
   // Libc is enough: calls are synchronous on the JS thread.
   let capacity = 0;
   let data: unknown;
-  let dataView: ArrayBuffer | undefined;
+  let dataBytes: Uint8Array | undefined;
   let iov: unknown;
   let msg: unknown;
+  /** msghdr as 32-bit words (msg_flags is 4-aligned on both layouts): no koffi.decode per record. */
+  let msgWords: Int32Array | undefined;
+  /** iov_len as last encoded: re-encoded only when a caller asks for another capacity. */
+  let iovLen = -1;
   const ensureScratch = (need: number) => {
     if (need <= capacity) return;
     if (capacity > 0) for (const p of [data, iov, msg]) koffi.free(p);
@@ -314,9 +318,11 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
     // One ArrayBuffer view of the native buffer for the Libc's life: copying out of it allocates
     // nothing native. (koffi.decode with a length builds a new array type per call and never
     // frees it: ~19 B of native memory per record in koffi 3.3.4.)
-    dataView = koffi.view(data, capacity);
+    dataBytes = new Uint8Array(koffi.view(data, capacity));
     iov = koffi.alloc('uint8_t', 16);
     msg = koffi.alloc('uint8_t', os.msghdr.size);
+    msgWords = new Int32Array(koffi.view(msg, os.msghdr.size));
+    iovLen = -1;
     koffi.encode(iov, 0, 'void *', data);
     const m = os.msghdr;
     for (let off = 0; off < m.size; off += 4) koffi.encode(msg, off, 'uint32_t', 0);
@@ -347,12 +353,16 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
     send: (fd, buf, flags) => Number(send(fd, buf, buf.length, flags)),
     recvmsg(fd, cap, flags) {
       ensureScratch(cap);
-      koffi.encode(iov, 8, 'size_t', cap);
+      if (iovLen !== cap) {
+        koffi.encode(iov, 8, 'size_t', cap);
+        iovLen = cap;
+      }
       const n = Number(recvmsg(fd, msg, flags));
       if (n < 0) return null;
-      const msgFlags = koffi.decode(msg, os.msghdr.flags, 'int') as number;
-      // decode copies out of native memory: the record survives the next recvmsg.
-      const bytes = n === 0 ? new Uint8Array(0) : new Uint8Array(dataView!, 0, Math.min(n, capacity)).slice();
+      const msgFlags = msgWords![os.msghdr.flags >> 2];
+      // Copied out of native memory, into a buffer of its own (the Transport contract): the record
+      // survives the next recvmsg and may be kept or transferred.
+      const bytes = dataBytes!.slice(0, Math.min(n, cap));
       return { data: bytes, flags: msgFlags };
     },
     close: (fd) => close(fd) as number,

@@ -1,0 +1,270 @@
+/**
+ * The usage ledger: turns stream events into monotonic usage. Each flow contributes the growth of
+ * its counters since it was last seen (never negative), attributed to its process group and its
+ * interface, and to the minute bucket of the wall clock at which the growth was seen. Closed flows
+ * keep counting (unlike `nettop -P`). Pure accounting: no timers, no I/O, the caller gives times.
+ */
+import type { Stream } from '../model/stream.js';
+import { endpointAddressText } from '../protocol/sockaddr.js';
+import type { Endpoint } from '../protocol/sockaddr.js';
+import type { ClosedFlow, OpenFlowState, Totals, UsageDelta } from '../store/records.js';
+
+export interface GroupTotals extends Totals {
+  key: string;
+  process: string;
+  pid?: number;
+  app?: string;
+  flows: number;
+  liveFlows: number;
+  rxBytesPerSec: number;
+  txBytesPerSec: number;
+  lastSeen: number;
+}
+
+export interface InterfaceTotals extends Totals {
+  key: string;
+  name: string;
+  kind: string;
+}
+
+interface FlowEntry extends Totals {
+  stream: Stream;
+  identity: string;
+  group: GroupTotals;
+  iface: InterfaceTotals;
+  start: number;
+}
+
+const MINUTE = 60_000;
+
+function endpointText(ep: Endpoint | undefined): string {
+  return ep ? `${endpointAddressText(ep)}:${ep.port}` : '';
+}
+
+/** What identifies a flow across agent sessions (srcrefs do not survive a reconnect). */
+export function flowIdentity(s: Stream): string {
+  const start = s.descriptor?.startTimestamp;
+  return `${s.providerKind}|${s.upid ?? ''}|${s.pid ?? ''}|${endpointText(s.local)}|${endpointText(s.remote)}|${start === undefined ? '' : String(start)}`;
+}
+
+export function interfaceName(s: Stream): string {
+  return s.ifindex ? `if${s.ifindex}` : '?';
+}
+
+export class UsageLedger {
+  private readonly flows = new Map<string, FlowEntry>();
+  private readonly groups = new Map<string, GroupTotals>();
+  private readonly ifaces = new Map<string, InterfaceTotals>();
+  /** pid -> process name, to name a flow's responsible (effective) process. */
+  private readonly names = new Map<number, string>();
+  /** Counters stored by an earlier session for flows that were open then, by identity. */
+  private restored = new Map<string, Totals[]>();
+  private pending = new Map<string, UsageDelta>();
+  private closed: ClosedFlow[] = [];
+
+  /** Counters of flows open at the last flush of an earlier session (see `apply`). */
+  restore(states: readonly OpenFlowState[]): void {
+    for (const st of states) {
+      let l = this.restored.get(st.identity);
+      if (!l) this.restored.set(st.identity, (l = []));
+      l.push({ rxBytes: st.rxBytes, txBytes: st.txBytes, rxPackets: st.rxPackets, txPackets: st.txPackets });
+    }
+  }
+
+  /**
+   * After the first complete sweep every flow still open has been seen: stored states nobody
+   * claimed belong to flows that ended while no agent ran (their last growth is unknowable).
+   */
+  forgetUnclaimed(): void {
+    this.restored.clear();
+  }
+
+  /** Stored states not yet claimed by a live flow (kept in the open set until forgotten). */
+  unclaimed(): OpenFlowState[] {
+    const out: OpenFlowState[] = [];
+    for (const [identity, l] of this.restored) for (const t of l) out.push({ identity, ...t });
+    return out;
+  }
+
+  apply(event: 'added' | 'update' | 'removed', s: Stream, now: number): void {
+    if (s.pid !== undefined && s.process !== undefined) this.names.set(s.pid, s.process);
+    let f = this.flows.get(s.id);
+    if (!f) {
+      if (event === 'removed' && !s.counts) return; // gone before anything was known about it
+      f = this.open(s, now);
+    } else {
+      // The socket may change hands (pid, delegate) or interface: later growth counts for the new owner.
+      const g = this.groupFor(s, now);
+      if (g !== f.group) {
+        f.group.liveFlows--;
+        g.liveFlows++;
+        f.group = g;
+      }
+      const i = this.ifaceFor(s);
+      if (i !== f.iface) f.iface = i;
+    }
+    const c = s.counts;
+    if (c) this.grow(f, c, now);
+    f.group.lastSeen = now;
+    if (event === 'removed') {
+      this.flows.delete(s.id);
+      f.group.liveFlows--;
+      this.closed.push(this.closedRecord(f, now));
+    }
+  }
+
+  private open(s: Stream, now: number): FlowEntry {
+    const identity = flowIdentity(s);
+    const group = this.groupFor(s, now);
+    const iface = this.ifaceFor(s);
+    const f: FlowEntry = { stream: s, identity, group, iface, start: s.firstSeen, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0 };
+    group.liveFlows++;
+    const stored = this.claim(identity, s);
+    if (stored) {
+      // Seen by an earlier session: only growth beyond what that session stored counts.
+      f.rxBytes = stored.rxBytes;
+      f.txBytes = stored.txBytes;
+      f.rxPackets = stored.rxPackets;
+      f.txPackets = stored.txPackets;
+    } else {
+      // New to us. A flow first seen with non-zero counters (open before any agent saw it)
+      // counts in full in this first bucket: the kernel cannot say when those bytes moved.
+      group.flows++;
+      this.bucket(f, now).flows++;
+    }
+    this.flows.set(s.id, f);
+    return f;
+  }
+
+  /** A stored state with this identity whose counters the flow has not gone below. */
+  private claim(identity: string, s: Stream): Totals | undefined {
+    const l = this.restored.get(identity);
+    if (!l) return undefined;
+    const c = s.counts;
+    const i = c ? l.findIndex((t) => c.rxBytes >= t.rxBytes && c.txBytes >= t.txBytes && c.rxPackets >= t.rxPackets && c.txPackets >= t.txPackets) : 0;
+    if (i < 0) return undefined; // same identity, smaller counters: a different flow
+    const [t] = l.splice(i, 1);
+    if (l.length === 0) this.restored.delete(identity);
+    return t;
+  }
+
+  private grow(f: FlowEntry, c: Totals, now: number): void {
+    const drx = c.rxBytes - f.rxBytes;
+    const dtx = c.txBytes - f.txBytes;
+    const drp = c.rxPackets - f.rxPackets;
+    const dtp = c.txPackets - f.txPackets;
+    if (drx <= 0 && dtx <= 0 && drp <= 0 && dtp <= 0) return;
+    // Counters never go down; a smaller value (a lying or reused source) adds nothing.
+    const rx = Math.max(0, drx);
+    const tx = Math.max(0, dtx);
+    const rp = Math.max(0, drp);
+    const tp = Math.max(0, dtp);
+    f.rxBytes += rx;
+    f.txBytes += tx;
+    f.rxPackets += rp;
+    f.txPackets += tp;
+    for (const t of [f.group, f.iface, this.bucket(f, now)] as Totals[]) {
+      t.rxBytes += rx;
+      t.txBytes += tx;
+      t.rxPackets += rp;
+      t.txPackets += tp;
+    }
+  }
+
+  private bucket(f: FlowEntry, now: number): UsageDelta {
+    const minute = Math.floor(now / MINUTE) * MINUTE;
+    const key = `${minute}\u0000${f.group.key}\u0000${f.iface.key}`;
+    let b = this.pending.get(key);
+    if (!b) {
+      b = { minute, process: f.group.process, ifname: f.iface.name, ifkind: f.iface.kind, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0, flows: 0 };
+      if (f.group.pid !== undefined) b.pid = f.group.pid;
+      if (f.group.app !== undefined) b.app = f.group.app;
+      this.pending.set(key, b);
+    }
+    return b;
+  }
+
+  private groupFor(s: Stream, now: number): GroupTotals {
+    const process = s.process ?? '?';
+    const app = s.epid && s.epid !== s.pid ? this.names.get(s.epid) : undefined;
+    const key = `name:${process}${app !== undefined && app !== process ? `|app:${app}` : ''}|pid:${s.pid ?? '?'}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { key, process, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0, flows: 0, liveFlows: 0, rxBytesPerSec: 0, txBytesPerSec: 0, lastSeen: now };
+      if (s.pid !== undefined) g.pid = s.pid;
+      if (app !== undefined && app !== process) g.app = app;
+      this.groups.set(key, g);
+    }
+    return g;
+  }
+
+  private ifaceFor(s: Stream): InterfaceTotals {
+    const name = interfaceName(s);
+    const key = `${name}\u0000${s.interface}`;
+    let i = this.ifaces.get(key);
+    if (!i) this.ifaces.set(key, (i = { key, name, kind: s.interface, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0 }));
+    return i;
+  }
+
+  private closedRecord(f: FlowEntry, now: number): ClosedFlow {
+    const s = f.stream;
+    const r: ClosedFlow = {
+      provider: s.userland ? `${s.provider}-userland` : s.provider,
+      process: f.group.process,
+      ifname: f.iface.name,
+      ifkind: f.iface.kind,
+      start: f.start,
+      end: now,
+      rxBytes: f.rxBytes,
+      txBytes: f.txBytes,
+      rxPackets: f.rxPackets,
+      txPackets: f.txPackets,
+    };
+    if (f.group.pid !== undefined) r.pid = f.group.pid;
+    if (f.group.app !== undefined) r.app = f.group.app;
+    if (s.local) r.local = endpointText(s.local);
+    if (s.remote) r.remote = endpointText(s.remote);
+    return r;
+  }
+
+  /** Current rates per group: the sum of its live streams' last-window rates. */
+  updateRates(): void {
+    for (const g of this.groups.values()) {
+      g.rxBytesPerSec = 0;
+      g.txBytesPerSec = 0;
+    }
+    for (const f of this.flows.values()) {
+      f.group.rxBytesPerSec += f.stream.rxBytesPerSec ?? 0;
+      f.group.txBytesPerSec += f.stream.txBytesPerSec ?? 0;
+    }
+  }
+
+  /** Everything not yet flushed; the ledger starts a new batch. */
+  takeBatch(): { deltas: UsageDelta[]; closed: ClosedFlow[]; open: OpenFlowState[] } {
+    const deltas = [...this.pending.values()];
+    const closed = this.closed;
+    this.pending = new Map();
+    this.closed = [];
+    const open: OpenFlowState[] = this.unclaimed();
+    for (const f of this.flows.values()) open.push({ identity: f.identity, rxBytes: f.rxBytes, txBytes: f.txBytes, rxPackets: f.rxPackets, txPackets: f.txPackets });
+    return { deltas, closed, open };
+  }
+
+  groupList(): GroupTotals[] {
+    return [...this.groups.values()];
+  }
+
+  interfaceList(): InterfaceTotals[] {
+    return [...this.ifaces.values()];
+  }
+
+  liveStreams(): Stream[] {
+    const out: Stream[] = [];
+    for (const f of this.flows.values()) out.push(f.stream);
+    return out;
+  }
+
+  get liveCount(): number {
+    return this.flows.size;
+  }
+}
