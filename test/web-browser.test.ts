@@ -1,7 +1,7 @@
 /// <reference lib="dom" />  // the functions given to page.evaluate run in the browser
 /**
  * The dashboard in a real browser: Debian's chromium driven by playwright-core (which never
- * downloads a browser here: executablePath), the simulator behind a real client. Asserts rows,
+ * downloads a browser here: executablePath), the real UsageAgent on a real client over the simulator. Asserts rows,
  * a drawn chart (non-empty canvas pixels), sorting, the rate/total toggle, the app drill-down,
  * the history range picker, kernel strings shown literally (no <img> from a process name, no
  * dialog), no CSP violation, 401 without the token and 403 for a rebound DNS name.

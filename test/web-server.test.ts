@@ -2,7 +2,7 @@
  * The dashboard's HTTP server without a browser: the listen policy, the token (401 without it,
  * then an HttpOnly SameSite=Strict cookie), the Host check (403), the CSP on every answer, no
  * inline script in the page, /metrics tokenless from loopback only, and the JSON API and SSE
- * fed by a real client over the simulator (time advanced by steps, not by the clock).
+ * fed by the real UsageAgent on a real client over the simulator (time advanced by steps, not by the clock).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -247,11 +247,16 @@ test('/api/events: one poll event per agent poll, carrying that poll\'s time', a
     await view.step(1000);
     times.push(view.now());
   }
-  for (let i = 0; i < 50 && events.length < 4; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 50 && events.length < 7; i++) await new Promise((r) => setImmediate(r));
   req.destroy();
   assert.equal(events[0].event, 'poll', 'the current snapshot first');
   assert.deepEqual(
-    events.slice(1).map((e) => e.data.time),
+    events.slice(1).filter((e) => e.event === 'poll').map((e) => e.data.time),
+    times,
+  );
+  // The agent flushes after every sweep here (flushSeconds 0): one flush event each.
+  assert.deepEqual(
+    events.filter((e) => e.event === 'flush').map((e) => e.data.time),
     times,
   );
 });

@@ -12,6 +12,8 @@ import type { CliIo } from './io.js';
 import type { CliOptions, ExtraOptions } from './options.js';
 import { clientProviders, openLiveClient, type LiveSourceFactory } from './run-live.js';
 import { escapeTerminal } from './escape.js';
+import { WEB_OPTIONS, checkDashboardFlags, startDashboard } from './web.js';
+import type { WebServer } from '../web/server.js';
 
 /** The agent's own flags (issues 15 and 16 add theirs here). */
 export const AGENT_OPTIONS: ExtraOptions = {
@@ -19,6 +21,7 @@ export const AGENT_OPTIONS: ExtraOptions = {
   'no-db': { type: 'boolean' },
   flush: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  ...WEB_OPTIONS,
 };
 
 /** Flow providers (TCP, UDP, QUIC; kernel and userland) unless --tcp/--udp/--quic narrow them. */
@@ -58,6 +61,7 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   const sub = o.positionals[0];
   if (sub !== undefined) throw new NtstatError('ERR_NTSTAT_USAGE', `unknown agent subcommand ${JSON.stringify(sub)}`);
   const settings = agentSettings(o);
+  checkDashboardFlags(o);
   // The agent handles SIGINT/SIGTERM itself (last sweep and flush first), so the client gets no signal.
   const clientIo: CliIo = { ...io };
   delete clientIo.signal;
@@ -71,11 +75,13 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   if (source.xnuLabel) kernel.xnu = source.xnuLabel;
   const agent = new UsageAgent({ client, flushSeconds: settings.flushSeconds, kernel, ...(sink ? { sink } : {}), ...(source.clock ? { clock: source.clock } : {}) });
   let stopSource: (() => void) | undefined;
+  let web: WebServer | undefined;
   try {
     await agent.start();
     stopSource = source.start?.();
     const providers = client.providers().filter((p) => p.available).map((p) => p.provider);
     io.stderr.write(`ntstat: agent recording ${providers.join(', ') || 'nothing'}${sink ? ` to ${escapeTerminal(sink.path)} (flush every ${settings.flushSeconds} s)` : ''}\n`);
+    web = await startDashboard(o, io, agent);
     await new Promise<void>((resolve) => {
       if (io.signal?.aborted) return resolve();
       io.signal?.addEventListener('abort', () => resolve(), { once: true });
@@ -84,6 +90,7 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
     });
     await agent.stop();
   } finally {
+    await web?.close();
     stopSource?.();
     client.stop();
     sink?.close();

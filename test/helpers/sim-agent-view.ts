@@ -1,16 +1,17 @@
 /**
- * An AgentView for the web tests until the real UsageAgent is on main: a real
- * NetworkStatisticsClient over the simulator (real streams, no mock), its streams grouped per
- * process with the model's ProcessTotals, and an in-memory usage history (per-poll byte deltas
- * per process and interface). Time is simulated: `step(ms)` advances the kernel, sweeps and
- * emits 'poll', so tests bound work by simulated time, never by the wall clock.
+ * The web tests' agent: the real UsageAgent over a real NetworkStatisticsClient on the simulator
+ * (no mock), driven in simulated time: `step(ms)` advances the kernel, sweeps (the agent emits
+ * 'poll', and flushes every sweep), so tests bound work by simulated time, never the wall clock.
+ * History comes from MemoryUsageStore, an in-memory UsageSink + UsageQuery fed by the agent's
+ * real flush batches (the SQLite store is not on main yet; swap it in when it is).
  */
 import { EventEmitter } from 'node:events';
 import type { AgentStatus, AgentView, InterfaceUsage, ProcessUsage, UsageQuery, UsageRow } from '../../src/agent/types.js';
+import { UsageAgent } from '../../src/agent/usage-agent.js';
 import { NetworkStatisticsClient, type ClientProvider } from '../../src/client/client.js';
-import { ProcessTotals } from '../../src/model/process-totals.js';
 import type { Stream } from '../../src/model/stream.js';
 import { SimKernel, SimulationDriver, type Scenario } from '../../src/simulator/index.js';
+import type { FlushBatch, OpenFlowState, UsageDelta, UsageSink } from '../../src/store/records.js';
 import { MemoryTransport } from '../../src/transport/memory.js';
 import { settle } from './client-sim.js';
 
@@ -24,31 +25,20 @@ export interface SimViewOptions {
   providers?: ClientProvider[];
 }
 
-interface Delta {
-  time: number;
-  process: string;
-  pid?: number;
-  iface: string;
-  rx: number;
-  tx: number;
-}
-
+/** The real UsageAgent, seen through AgentView, plus the simulation's controls. */
 export class SimAgentView extends EventEmitter implements AgentView {
   readonly kernel: SimKernel;
   readonly driver: SimulationDriver;
   readonly client: NetworkStatisticsClient;
+  readonly agent: UsageAgent;
   readonly epoch: number;
-  private readonly totals = new ProcessTotals('pid');
-  private readonly seen = new Map<string, { rx: number; tx: number }>();
-  private readonly deltas: Delta[] = [];
-  private readonly startedAt: number;
+  readonly history = new MemoryUsageStore();
 
   constructor(o: SimViewOptions) {
     super();
     this.kernel = new SimKernel({ dialect: o.dialect ?? 'd10002', scenario: o.scenario, seed: o.seed ?? 3, scale: o.scale ?? 1 });
     this.driver = new SimulationDriver(this.kernel);
     this.epoch = o.epoch ?? Date.UTC(2026, 10, 27, 9, 0, 0);
-    this.startedAt = this.epoch;
     this.client = new NetworkStatisticsClient({
       transport: new MemoryTransport(this.kernel.connect({ root: false })),
       dialect: this.kernel.dialect,
@@ -57,12 +47,8 @@ export class SimAgentView extends EventEmitter implements AgentView {
       clock: () => this.now(),
       requestTimeout: 3000,
     });
-    for (const kind of ['added', 'update', 'removed'] as const) {
-      this.client.on(kind, (s: Stream) => {
-        this.totals.apply(kind, s);
-        this.record(s, kind === 'removed');
-      });
-    }
+    this.agent = new UsageAgent({ client: this.client, sink: this.history, flushSeconds: 0, clock: () => this.now(), kernel: { xnu: this.kernel.profile.xnu.join('.'), simulated: true } });
+    for (const ev of ['poll', 'flush', 'stream']) this.agent.on(ev, (...args: unknown[]) => this.emit(ev, ...args));
   }
 
   now(): number {
@@ -70,111 +56,87 @@ export class SimAgentView extends EventEmitter implements AgentView {
   }
 
   async start(): Promise<void> {
-    await this.client.connect();
+    await this.agent.start();
     await this.client.sweep();
   }
 
-  /** Advance simulated time by `ms`, sweep, and emit 'poll'. */
+  /** Advance simulated time by `ms` and sweep (the agent emits 'poll' and flushes). */
   async step(ms = 1000): Promise<void> {
     this.driver.step(ms);
     await settle();
     await this.client.sweep();
-    this.totals.updateRates(this.client.snapshot());
-    this.emit('poll', this.now());
   }
 
   stop(): void {
     this.client.stop();
   }
 
-  private record(s: Stream, removed: boolean): void {
-    const c = s.counts;
-    if (!c) return;
-    const prev = this.seen.get(s.id) ?? { rx: 0, tx: 0 };
-    const rx = Math.max(0, c.rxBytes - prev.rx);
-    const tx = Math.max(0, c.txBytes - prev.tx);
-    if (removed) this.seen.delete(s.id);
-    else this.seen.set(s.id, { rx: Math.max(prev.rx, c.rxBytes), tx: Math.max(prev.tx, c.txBytes) });
-    if (rx === 0 && tx === 0) return;
-    this.deltas.push({ time: this.now(), process: s.process ?? '?', pid: s.pid, iface: s.ifname ?? s.interface, rx, tx });
-  }
-
   status(): AgentStatus {
-    const dialect = this.client.dialect!;
-    const drops: Record<string, number> = this.client.dropCounts();
-    return {
-      startedAt: this.startedAt,
-      kernel: { xnu: this.kernel.profile.xnu.join('.'), macos: dialect.macosByTag[dialect.tags[0]], dialect: dialect.family, verified: dialect.verified, simulated: true },
-      providers: this.client.providers().map((p) => ({ name: p.provider, available: p.available, ...(p.reason ? { reason: p.reason } : {}) })),
-      drops: { total: this.client.getNumDrops(), byReason: drops },
-      streams: this.client.snapshot().filter((s) => !s.closed).length,
-    };
+    return this.agent.status();
   }
-
   processes(): ProcessUsage[] {
-    return this.totals
-      .totals()
-      .map((g) => ({
-        key: g.key,
-        process: g.process ?? '?',
-        ...(g.pid !== undefined ? { pid: g.pid } : {}),
-        rxBytes: g.rxBytes,
-        txBytes: g.txBytes,
-        rxPackets: g.rxPackets,
-        txPackets: g.txPackets,
-        flows: g.totalStreams,
-        liveFlows: g.liveStreams,
-        rxBytesPerSec: g.rxBytesPerSec,
-        txBytesPerSec: g.txBytesPerSec,
-        lastSeen: this.now(),
-      }))
-      .sort((a, b) => b.rxBytes + b.txBytes - (a.rxBytes + a.txBytes));
+    return this.agent.processes();
   }
-
   interfaces(): InterfaceUsage[] {
-    const by = new Map<string, InterfaceUsage>();
-    for (const d of this.deltas) {
-      let u = by.get(d.iface);
-      if (!u) by.set(d.iface, (u = { name: d.iface, kind: d.iface, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0, source: 'flows' }));
-      u.rxBytes += d.rx;
-      u.txBytes += d.tx;
-    }
-    return [...by.values()];
+    return this.agent.interfaces();
   }
-
   streams(): readonly Stream[] {
-    return this.client.snapshot();
+    return this.agent.streams();
   }
-
   store(): UsageQuery {
-    return new DeltaStore(this.deltas);
+    return this.history;
   }
 }
 
-/** Sums of the recorded per-poll deltas (the shape of `ntstat usage --json`). */
-class DeltaStore implements UsageQuery {
-  constructor(private readonly deltas: readonly Delta[]) {}
+type By = 'app' | 'process' | 'pid' | 'interface' | 'day' | 'hour';
 
-  private keyOf(d: Delta, by: string): { key: string; row: Partial<UsageRow> } {
+/** Usage history in memory: the agent's minute deltas, summed on query. */
+export class MemoryUsageStore implements UsageSink, UsageQuery {
+  readonly path = ':memory:';
+  private readonly deltas: UsageDelta[] = [];
+
+  openFlows(): OpenFlowState[] {
+    return [];
+  }
+
+  flush(batch: FlushBatch): void {
+    this.deltas.push(...batch.deltas);
+  }
+
+  sizeBytes(): number {
+    return this.deltas.length * 64;
+  }
+
+  private group(d: UsageDelta, by: By): { key: string; row: Partial<UsageRow> } {
     switch (by) {
       case 'interface':
-        return { key: d.iface, row: { interface: d.iface } };
+        return { key: d.ifname, row: { interface: d.ifname, kind: d.ifkind } };
       case 'pid':
-        return { key: `pid:${d.pid}`, row: { pid: d.pid, process: d.process } };
+        return { key: `${d.process}|${d.pid ?? '?'}`, row: { process: d.process, ...(d.pid !== undefined ? { pid: d.pid } : {}) } };
+      case 'process':
+        return { key: d.process, row: { process: d.process } };
+      case 'day':
+      case 'hour': {
+        const t = new Date(d.minute).toISOString().slice(0, by === 'day' ? 10 : 13);
+        return { key: t, row: { time: t } };
+      }
       default:
-        return { key: d.process, row: by === 'app' ? { app: d.process } : { process: d.process } };
+        return { key: d.app ?? d.process, row: { app: d.app ?? d.process } };
     }
   }
 
-  query(q: { since: number; until: number; by: string; top?: number }): UsageRow[] {
+  query(q: { since: number; until: number; by: By; top?: number }): UsageRow[] {
     const rows = new Map<string, UsageRow>();
     for (const d of this.deltas) {
-      if (d.time < q.since || d.time >= q.until) continue;
-      const { key, row } = this.keyOf(d, q.by);
+      if (d.minute < q.since || d.minute >= q.until) continue;
+      const { key, row } = this.group(d, q.by);
       let r = rows.get(key);
       if (!r) rows.set(key, (r = { key, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0, flows: 0, ...row }));
-      r.rxBytes += d.rx;
-      r.txBytes += d.tx;
+      r.rxBytes += d.rxBytes;
+      r.txBytes += d.txBytes;
+      r.rxPackets += d.rxPackets;
+      r.txPackets += d.txPackets;
+      r.flows += d.flows;
     }
     const out = [...rows.values()].sort((a, b) => b.rxBytes + b.txBytes - (a.rxBytes + a.txBytes));
     return q.top ? out.slice(0, q.top) : out;
@@ -191,17 +153,13 @@ class DeltaStore implements UsageQuery {
     const series = keys.map((key) => ({ key, rx: times.map(() => 0), tx: times.map(() => 0) }));
     const index = new Map(keys.map((k, i) => [k, i]));
     for (const d of this.deltas) {
-      if (d.time < q.since || d.time >= q.until) continue;
-      const i = index.get(this.keyOf(d, q.by).key);
+      if (d.minute < q.since || d.minute >= q.until) continue;
+      const i = index.get(this.group(d, q.by).key);
       if (i === undefined) continue;
-      const b = Math.floor((d.time - first) / step);
-      series[i].rx[b] += d.rx;
-      series[i].tx[b] += d.tx;
+      const b = Math.floor((d.minute - first) / step);
+      series[i].rx[b] += d.rxBytes;
+      series[i].tx[b] += d.txBytes;
     }
     return { stepSeconds, times, series };
-  }
-
-  sizeBytes(): number {
-    return this.deltas.length * 48;
   }
 }
