@@ -9,6 +9,7 @@ import { syntheticCapture } from './capture.js';
 import { fmt } from './common.js';
 import { benchClient } from './client-cost.js';
 import { benchReplay, replayRows } from './replay.js';
+import { benchStartup, startupRows } from './startup.js';
 
 interface Row {
   figure: string;
@@ -40,6 +41,9 @@ async function main(): Promise<void> {
   const replay = benchReplay();
   rows.push(...replayRows(replay));
   results.replay = replay;
+  const startup = await benchStartup();
+  rows.push(...startupRows(startup));
+  results.startup = startup;
   // Benchmarks 3–5: client cycle cost, memory, end to end (bench/client-cost.ts).
   const more = await benchClient();
   rows.push(...more.rows);

@@ -121,15 +121,29 @@ describe('§2.6 paced sweeps (CONTINUATION)', () => {
       assert.equal(ms.filter((m) => m.kind === 'srcDesc').length, 100, 'a fresh sequence: the first 100 again');
     });
 
-    test(`§2.6 a plain poll interrupting a paced one: EAGAIN on 10.11 only, silent cancel later [${pt.label}]`, () => {
+    test(`§2.6 a plain poll interrupting a paced one: EAGAIN on 10.11 and 10.12.0–10.12.1, silent cancel later [${pt.label}]`, () => {
       const { p } = withSockets(pt.dialect, 150, pt.kernel);
       p.poll('getSrcDesc', 'all', C, 500n);
       p.msgs();
       p.poll('getSrcDesc', 'all', 0, 700n);
       const errs = p.msgs().filter((m) => m.kind === 'error');
-      if (pt.label === '11') assert.deepEqual(errs.map(brief), [`error ctx=500 errno=${E.EAGAIN}`]);
+      // d3789's own header is xnu-3789.1.32 (10.12.0), whose begin_query still has the branch.
+      if (pt.label === '11' || pt.label === '12') assert.deepEqual(errs.map(brief), [`error ctx=500 errno=${E.EAGAIN}`]);
       else assert.deepEqual(errs, []);
     });
+
+    if (pt.label === '12') {
+      test('§2.6 10.12: the plain-poll EAGAIN is in xnu-3789.1.32 and 3789.21.4, gone from 3789.31.2 (10.12.2) on', () => {
+        for (const [kernel, eagain] of [['3789.1.32', true], ['3789.21.4', true], ['3789.31.2', false], ['3789.70.16', false]] as const) {
+          const { p } = withSockets(pt.dialect, 150, kernel);
+          p.poll('getSrcDesc', 'all', C, 500n);
+          p.msgs();
+          p.poll('getSrcDesc', 'all', 0, 700n);
+          const errs = p.msgs().filter((m) => m.kind === 'error').map(brief);
+          assert.deepEqual(errs, eagain ? [`error ctx=500 errno=${E.EAGAIN}`] : [], kernel);
+        }
+      });
+    }
 
     test(`§2.6 context 0 with CONTINUATION: the sequence never starts, nothing is reported [${pt.label}]`, () => {
       const { p } = withSockets(pt.dialect, 20, pt.kernel);

@@ -7,12 +7,11 @@ import { packageVersion } from '../version.js';
 import { COMMAND_HELP, MAIN_HELP } from './help.js';
 import type { CliIo } from './io.js';
 import { parseCli, type CliOptions } from './options.js';
-import { runReplay } from './run-replay.js';
 import { unsupportedOsMessage } from './messages.js';
-import { runEventView } from './run-live.js';
-import { runTop } from './top.js';
-import { runDoctor } from './doctor.js';
 import { defaultSourceFactory } from './sources.js';
+
+// Each command's module (and the client, model, simulator behind it) is imported when that
+// command runs, so `ntstat --version`/`--help` load only the option parser (startup, issue 17).
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   let o: CliOptions;
@@ -38,10 +37,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   try {
     switch (o.command) {
-      case 'replay':
+      case 'replay': {
+        const { runReplay } = await import('./run-replay.js');
         return await runReplay(o, io);
-      case 'doctor':
+      }
+      case 'doctor': {
+        const { runDoctor } = await import('./doctor.js');
         return await runDoctor(o, io);
+      }
       case 'serve': {
         const { runServe } = await import('./serve.js');
         return await runServe(o, io);
@@ -70,7 +73,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           io.stderr.write(unsupportedOsMessage(io.platform));
           return 1;
         }
-        return o.command === 'top' ? await runTop(o, io, defaultSourceFactory) : await runEventView(o, io, defaultSourceFactory);
+        if (o.command === 'top') {
+          const { runTop } = await import('./top.js');
+          return await runTop(o, io, defaultSourceFactory);
+        }
+        const { runEventView } = await import('./run-live.js');
+        return await runEventView(o, io, defaultSourceFactory);
     }
   } catch (e) {
     if (e instanceof NtstatError) {

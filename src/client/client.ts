@@ -24,6 +24,7 @@ import type { Transport } from '../transport/transport.js';
 import type { CalibrationFlowMaker } from './calibration-flow.js';
 import { replyLayoutProblem, selfTestSummary, type SelfTestMode, type SelfTestResult } from './calibration.js';
 import { isFatalTransportError } from './fatal.js';
+import { FlushFailureSignal } from './loss.js';
 import { PendingRequests, type Completion } from './pending.js';
 import { ResyncLimiter } from './resync-limiter.js';
 import { SourceTable, type StreamEvent } from './source-table.js';
@@ -60,6 +61,7 @@ export type DropReason =
   | 'vanished' // a source missing from complete sweeps: its SRC_REMOVED was lost
   | 'timeout' // a request never completed: its SUCCESS/ERROR was lost
   | 'batch-lost' // a paced chunk reported fewer sources than it covered: aggregated batches dropped
+  | 'flush-failed' // macOS 15: net.stats.stats nstat_flush_accumulated_msgs_failures rose during a sweep
   | 'malformed'; // a record that does not decode for the dialect
 
 export interface DropInfo {
@@ -84,6 +86,12 @@ export interface ClientOptions {
   clock?: () => number;
   /** How long to wait for a SUCCESS/ERROR (default 10 s). */
   requestTimeout?: number;
+  /**
+   * macOS 15+: reads sysctl net.stats.stats `nstat_flush_accumulated_msgs_failures` (a rise during
+   * a sweep means aggregated batches were lost, see loss.ts). Default: the real sysctl for the live
+   * kernel; none for an injected transport (the simulator offers `kernel.nstatStats()`).
+   */
+  flushFailures?: () => number | undefined;
   /**
    * Observe only: send no request, just interpret what arrives (a replayed recording, a tap).
    * Streams reported before the first SUCCESS (the recorded subscription walk) are `initial`.
@@ -164,6 +172,7 @@ export class NetworkStatisticsClient extends EventEmitter {
   private layoutFailure?: NtstatError;
   /** Extra resync sweeps after losses: one immediate, then rate-limited (resync-limiter.ts). */
   private resyncLimiter!: ResyncLimiter;
+  private flushSignal?: FlushFailureSignal;
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -278,7 +287,9 @@ export class NetworkStatisticsClient extends EventEmitter {
       this.transport = live.transport;
       this.dialectValue = dialect ? (typeof dialect === 'string' ? dialectFor(dialect) : dialect) : live.dialect;
       this.receiveBuffer = live.receiveBufferSize;
+      if (!this.opts.flushFailures && live.flushFailures) this.flushSignal = new FlushFailureSignal(live.flushFailures);
     }
+    if (this.opts.flushFailures) this.flushSignal = new FlushFailureSignal(this.opts.flushFailures);
     if (this.dialectValue.warning) this.emit('warning', this.dialectValue.warning);
     this.table = new SourceTable(this.dialectValue);
     this.table.initialPhase = true;
@@ -286,14 +297,18 @@ export class NetworkStatisticsClient extends EventEmitter {
       onDatagram: (d, truncated) => this.onDatagram(d, truncated),
       onClose: (err) => this.onTransportClose(err),
     });
-    if (this.transport.setReceiveBufferSize && !this.opts.passive) {
+    const preset = this.transport.receiveBufferSize;
+    if ((preset !== undefined || this.transport.setReceiveBufferSize) && !this.opts.passive) {
       const min = this.isMacos15() ? MIN_RCVBUF_MACOS15 : 0;
       const want = Math.max(this.opts.receiveBufferSize, min);
-      let got: number | undefined;
-      try {
-        got = this.transport.setReceiveBufferSize(want);
-      } catch (e) {
-        this.emit('warning', `SO_RCVBUF ${want} refused (${(e as Error).message})`);
+      // Set once and read back (§1): a transport that already set it is not asked again.
+      let got: number | undefined = preset;
+      if (preset === undefined) {
+        try {
+          got = this.transport.setReceiveBufferSize!(want);
+        } catch (e) {
+          this.emit('warning', `SO_RCVBUF ${want} refused (${(e as Error).message})`);
+        }
       }
       if (got !== undefined) this.receiveBuffer = got;
       if (got !== undefined && got < min) {
@@ -492,6 +507,8 @@ export class NetworkStatisticsClient extends EventEmitter {
     this.lossDuringSweep = false;
     let ok: boolean;
     const aggregatedSweep = d.constants['NSTAT_MSG_TYPE_GET_UPDATE'] !== undefined && !this.lossFree;
+    const flush = this.isMacos15() ? this.flushSignal : undefined;
+    flush?.begin();
     try {
       if (aggregatedSweep) ok = await this.pagedPoll('getUpdate');
       else ok = (await this.pagedPoll('getSrcDesc')) && (await this.pagedPoll('querySrc'));
@@ -500,6 +517,12 @@ export class NetworkStatisticsClient extends EventEmitter {
       ok = false;
     }
     if (!ok || this.stateValue !== 'running') return false;
+    const flushFailures = flush?.end() ?? 0;
+    if (flushFailures > 0) {
+      // Batches were lost silently (§4): treat like lost batches — no reaping on this sweep.
+      this.sweepLostBatches = true;
+      this.countDrop('flush-failed', flushFailures);
+    }
     if (this.lossFree && !this.lossDuringSweep && ++this.cleanSweeps >= LOSS_FREE_SWEEPS) {
       this.lossFree = false; // try the cheaper aggregated sweeps again
       this.cleanSweeps = 0;

@@ -12,6 +12,8 @@ export interface LiveKernel {
   receiveBufferSize?: number;
   /** kern.version of the running kernel. */
   kernelVersion?: string;
+  /** sysctl net.stats.stats nstat_flush_accumulated_msgs_failures (global), for loss.ts. */
+  flushFailures?: () => number | undefined;
 }
 
 /** The dialect of the running kernel: kern.version carries the xnu build; else the macOS/Darwin release. */
@@ -29,13 +31,13 @@ export async function openKernelTransport(receiveBufferSize: number): Promise<Li
         `inject a transport (e.g. the simulator: ntstat --simulate) or replay a recording (ntstat replay)`,
     );
   }
-  const { openDarwinControlSocket, readKernelVersion } = await import('../transport/darwin.js');
+  const { openDarwinControlSocket, readKernelVersion, readNstatFlushFailures } = await import('../transport/darwin.js');
   const { loadLibc } = await import('../transport/libc.js');
   const libc = loadLibc();
   const version = readKernelVersion(libc);
   const dialect = dialectForKernel(version);
   const transport = openDarwinControlSocket({ libc, receiveBufferSize });
-  const live: LiveKernel = { transport, dialect, kernelVersion: version.version };
+  const live: LiveKernel = { transport, dialect, kernelVersion: version.version, flushFailures: () => readNstatFlushFailures(libc) };
   if (transport.receiveBufferSize !== undefined) live.receiveBufferSize = transport.receiveBufferSize;
   return live;
 }

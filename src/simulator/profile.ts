@@ -149,7 +149,9 @@ export function kernelProfile(dialect: Dialect, kernelVersion?: string): KernelP
     hasLength: dialect.hasLength,
     criticalClass: ge('2782'),
     errorEcho: dialect.hasLength,
-    eagainOnPlainPollInterrupt: era === '11',
+    // nstat_control_begin_query: 10.11 and 10.12.0/10.12.1 (xnu-3789.1.32, 3789.21.4) also tell the
+    // old context EAGAIN on a plain poll; from xnu-3789.31.2 (10.12.2) that branch is gone.
+    eagainOnPlainPollInterrupt: era === '11' || (era === '12' && !ge('3789.31.2')),
     endQueryOnLastProcessed: ge('4570'),
     addAllUndoOnError: !ge('4570'),
     suppressSetsUpdateMode: ge('4570'),

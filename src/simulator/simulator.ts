@@ -6,6 +6,7 @@
  *  - `Simulator`: one client connection to `com.apple.network.statistics` on that kernel: send()
  *    requests, recv() records, SO_RCVBUF, and `groundTruth()` for tests.
  */
+import type { NstatStats } from './kernel/lock-yield.js';
 import {
   decodeDatagram,
   dialectFor,
@@ -49,6 +50,8 @@ export interface SimKernelOptions {
   privcheck?: boolean;
   world?: Omit<WorldOptions, 'seed' | 'capabilities'>;
   sysinfoIntervalMs?: number;
+  /** macOS 15 lock yield: chance a paced chunk ends after each source past the fifth (default 0). */
+  lockYield?: number;
   /**
    * Let scenarios create userland TCP/UDP/QUIC flows (default: wherever the dialect has the
    * providers). BEHAVIOUR.md §5.3 says they are certainly live from macOS 13 (Skywalk); set false
@@ -124,11 +127,16 @@ export class SimKernel {
         udpSubflow: p.udpSubflow !== undefined,
       },
     });
-    this.core = new KernelCore(this.world, this.profile, { privcheck: opts.privcheck, sysinfoIntervalMs: opts.sysinfoIntervalMs });
+    this.core = new KernelCore(this.world, this.profile, { privcheck: opts.privcheck, sysinfoIntervalMs: opts.sysinfoIntervalMs, lockYieldChance: opts.lockYield ?? 0, seed });
     const sc = typeof opts.scenario === 'object' ? opts.scenario : getScenario(opts.scenario ?? 'bare');
     if (!sc) throw new TypeError(`unknown scenario ${String(opts.scenario)}`);
     this.scenario = sc;
     sc.install({ world: this.world, rng: new Rng(seed ^ 0x5bd1e995), caps: this.world.caps, scale: opts.scale ?? 1 });
+  }
+
+  /** sysctl net.stats.stats as this kernel keeps it (global over all connections, §4). */
+  nstatStats(): NstatStats {
+    return { ...this.core.nstatStats };
   }
 
   /** Simulated milliseconds since the start. */

@@ -236,6 +236,19 @@ export function readKernelVersion(libc: Libc = loadLibc()): KernelVersion {
   return out;
 }
 
+/**
+ * sysctl net.stats.stats (world-readable `struct nstat_stats`, 16 u32 counters in B15):
+ * `nstat_flush_accumulated_msgs_failures` is the 13th (byte 48). On macOS 15 a failed flush of an
+ * aggregated poll batch is otherwise invisible (BEHAVIOUR.md §4); undefined when unreadable.
+ */
+export function readNstatFlushFailures(libc: Libc = loadLibc()): number | undefined {
+  const OFFSET = 48;
+  const buf = new Uint8Array(256);
+  const len = new BigUint64Array([BigInt(buf.length)]);
+  if (libc.sysctlbyname('net.stats.stats', buf, len) < 0 || Number(len[0]) < OFFSET + 4) return undefined;
+  return new DataView(buf.buffer).getUint32(OFFSET, true);
+}
+
 /** A string sysctl: ask for its size, then read it; undefined if it does not exist. */
 function sysctlString(libc: Libc, name: string): string | undefined {
   const len = new BigUint64Array(1);

@@ -33,6 +33,12 @@ export interface Transport {
   resume(): void;
   /** SO_RCVBUF: ask for a receive queue of `bytes`; returns the size in effect (or undefined if unknown). */
   setReceiveBufferSize?(bytes: number): number | undefined;
+  /**
+   * SO_RCVBUF already set by whoever opened the transport, as read back. The client then does not
+   * set it again: on macOS 15 a second identical request fails once the queue is at sb_max
+   * (BEHAVIOUR.md §1, sbreserve), which made a spurious warning.
+   */
+  readonly receiveBufferSize?: number | undefined;
   /** Close; idempotent. After close no handler is called except a single onClose. */
   close(): void;
 }

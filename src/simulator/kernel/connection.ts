@@ -4,6 +4,7 @@
  * aggregated), removed, goodbye, success/error. Request handlers (requests.ts, polls.ts) and the
  * world hooks (kernel.ts) are written in terms of these.
  */
+import type { LockYield, NstatStats } from './lock-yield.js';
 import type { Counts, ExtensionItem } from '../../protocol/index.js';
 import { HeaderFlag, MessageType } from '../../protocol/index.js';
 import type { KernelProfile } from '../profile.js';
@@ -80,6 +81,10 @@ export interface KernelServices {
   releaseCookie(provider: Provider, obj: WorldObject): void;
   /** Every live connection (ifnet lowering notifies all clients). */
   connections(): Iterable<Connection>;
+  /** Global `nstat_stats` counters (sysctl net.stats.stats). */
+  readonly nstatStats: NstatStats;
+  /** B15 lock-yield model for paced polls (lock-yield.ts); absent before macOS 15. */
+  readonly lockYield?: LockYield;
 }
 
 type MsgResult = { errno: number; gone: boolean };
@@ -369,6 +374,7 @@ export class Connection {
     }
     const err = this.queue.enqueue(bytes, false, true);
     if (err !== 0) {
+      this.kernel.nstatStats.flushAccumulatedMsgsFailures++;
       this.recordDrop('batch', 0n, 0, undefined, acc.kinds);
       return err;
     }

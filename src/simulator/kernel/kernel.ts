@@ -3,6 +3,7 @@
  * counts, the world hooks (where XNU calls into ntstat), the 60 s idle check, ifnet threshold
  * notices and sysinfo reports. One KernelCore per simulated machine; one Connection per client.
  */
+import { LockYield, type NstatStats } from './lock-yield.js';
 import { encodeMessage } from '../../protocol/index.js';
 import type { KernelProfile } from '../profile.js';
 import { RTF_UP, type ConnFlow, type Flow, type IfnetObject, type KernelSocket, type NetInterface, type Process, type RouteEntry, type UdpSubflow, type UserlandFlow, type WorldObject } from '../world/entities.js';
@@ -19,6 +20,10 @@ export interface KernelCoreOptions {
   privcheck?: boolean;
   /** How often subscribed clients get a SYSINFO_COUNTS report at an idle check (default 30 min). */
   sysinfoIntervalMs?: number;
+  /** macOS 15: chance that a paced chunk yields after each source past the fifth (default 0). */
+  lockYieldChance?: number;
+  /** Seed of the lock-yield draws. */
+  seed?: number;
 }
 
 export class KernelCore implements KernelServices, WorldHooks {
@@ -32,6 +37,8 @@ export class KernelCore implements KernelServices, WorldHooks {
   private lastSysinfo = -Infinity;
   /** Idle-check passes run so far (ground truth for tests). */
   idleChecks = 0;
+  readonly nstatStats: NstatStats = { flushAccumulatedMsgsFailures: 0 };
+  readonly lockYield?: LockYield;
 
   constructor(
     readonly world: World,
@@ -41,6 +48,7 @@ export class KernelCore implements KernelServices, WorldHooks {
     this.providers = buildProviders(profile);
     this.privcheck = opts.privcheck ?? false;
     this.sysinfoIntervalMs = opts.sysinfoIntervalMs ?? 30 * 60_000;
+    if (profile.b15) this.lockYield = new LockYield(opts.lockYieldChance ?? 0, opts.seed ?? 1);
     world.hooks = this;
   }
 

@@ -154,6 +154,11 @@ function poll13(c: Connection, req: PollRequest): number {
       last = src;
       break;
     }
+    // macOS 15: the chunk may also end after >= 5 sources when the lock would yield (lock-yield.ts).
+    if (req.all && partial && count > 0 && c.kernel.lockYield?.yieldsAfter(count)) {
+      last = src;
+      break;
+    }
     src = next;
   }
   return finish(c, req, result, last, partial, dead);

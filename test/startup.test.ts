@@ -1,0 +1,44 @@
+/**
+ * Startup stays light (issue 17): `ntstat --version` and `--help` load the option parser and
+ * nothing behind the commands (client, model, simulator, transports), because each command's
+ * module is imported only when that command runs. Checked with a module resolve hook in a fresh
+ * process, which sees every module the CLI loads.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+
+const mainUrl = new URL('../src/cli/main.js', import.meta.url).href;
+
+function modulesLoadedBy(argv: string[]): string[] {
+  const hooks = `let port; export function initialize(d) { port = d.port; }
+    export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }`;
+  const code = `
+    import { register } from 'node:module';
+    const { port1, port2 } = new MessageChannel();
+    const seen = [];
+    port1.on('message', (u) => seen.push(u));
+    register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
+    const { main } = await import(${JSON.stringify(mainUrl)});
+    let out = '';
+    const code = await main(${JSON.stringify(argv)}, { stdout: { write: (s) => (out += s) }, stderr: { write: () => true }, env: {}, platform: 'linux' });
+    await new Promise((r) => setTimeout(r, 100));
+    port1.close();
+    console.log(JSON.stringify({ code, out, seen: seen.filter((u) => u.startsWith('file:')) }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { code: number; out: string; seen: string[] };
+  assert.equal(res.code, 0);
+  assert.ok(res.out.length > 0, 'printed something');
+  return res.seen;
+}
+
+for (const argv of [['--version'], ['--help']]) {
+  test(`ntstat ${argv.join(' ')} loads no command module (client, model, simulator, transport)`, () => {
+    const seen = modulesLoadedBy(argv);
+    assert.ok(seen.some((u) => u.endsWith('/cli/main.js')), 'the hook sees the CLI modules');
+    const heavy = seen.filter((u) => /\/src\/(client|model|simulator|transport)\/|\/cli\/(run-live|run-replay|top|doctor)\.js$/.test(u));
+    assert.deepEqual(heavy, []);
+  });
+}
