@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exportSettings } from '../src/cli/export-options.js';
+import type { AgentView } from '../src/agent/types.js';
+import type { ExportSource } from '../src/export/state.js';
 
 test('export flags: defaults and values', () => {
   assert.deepEqual(exportSettings({}), { metrics: {} });
@@ -25,3 +27,7 @@ test('export flags: bad values are ERR_NTSTAT_USAGE', () => {
     { otlp: 'http://c/', 'otlp-interval': 'NaN' },
   ]) assert.throws(() => exportSettings(extra), { code: 'ERR_NTSTAT_USAGE' }, JSON.stringify(extra));
 });
+
+// Compile-time: the contract's AgentView is accepted wherever the exporters take an ExportSource.
+type Accepts<T, U extends T> = U;
+export type AgentViewIsExportSource = Accepts<ExportSource, AgentView>;

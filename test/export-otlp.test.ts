@@ -15,6 +15,8 @@ import { startOtlpExport } from '../src/export/otlp.js';
 import { startExportWorld } from './helpers/export-sim.js';
 import { settle } from './helpers/client-sim.js';
 import { REPO_ROOT } from './helpers/facts.js';
+import { main } from '../src/cli/main.js';
+import type { CliIo } from '../src/cli/io.js';
 
 const PROTO_DIR = join(REPO_ROOT, 'test/fixtures/otlp-proto');
 
@@ -159,4 +161,43 @@ test('OTLP: a bad URL or interval is a typed usage error', async () => {
   } finally {
     w.stop();
   }
+});
+
+test('ntstat agent --otlp: pushes on its interval, and the last push (after the final sweep) carries the totals it prints', async () => {
+  const rcv = await receiver();
+  const ac = new AbortController();
+  const err: string[] = [];
+  const io: CliIo = { stdout: { write: () => true }, stderr: { write: (c: string) => (err.push(c), true) }, env: {}, platform: 'linux', signal: ac.signal };
+  const run = main(['agent', '--simulate', '--scenario', 'browser-burst', '--no-db', '--otlp', rcv.url, '--otlp-interval', '0.2', '--metrics-pid'], io);
+  const received = (d: Decoded, dir: string) =>
+    (metric(d, 'process.network.io')?.sum?.dataPoints ?? []).filter((p) => attrs(p.attributes)['network.io.direction'] === dir).reduce((a, p) => a + Number(p.asInt), 0);
+  try {
+    // Pushes until the simulated world has moved bytes (bounded by a count of pushes).
+    for (let n = 1; n <= 300 && !rcv.bodies.some((b) => received(b.msg, 'receive') > 0); n++) await rcv.waitFor(n);
+  } finally {
+    ac.abort();
+  }
+  try {
+    assert.equal(await run, 0, err.join(''));
+    const text = err.join('');
+    assert.match(text, /agent pushing OTLP to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics every 0\.2 s/);
+    const printed = /(\d+) B received, (\d+) B sent/.exec(text);
+    assert.ok(printed, text);
+    assert.ok(rcv.bodies.length >= 2, 'the interval pushed before the final push');
+    const last = rcv.bodies[rcv.bodies.length - 1].msg;
+    assert.ok(Number(printed[1]) > 0);
+    assert.equal(received(last, 'receive'), Number(printed[1]), "received bytes: last push = the agent's final total");
+    assert.equal(received(last, 'transmit'), Number(printed[2]));
+    const points = metric(last, 'process.network.io')!.sum!.dataPoints;
+    assert.ok(points.some((p) => attrs(p.attributes)['process.pid'] !== undefined), '--metrics-pid adds process.pid');
+  } finally {
+    rcv.close();
+  }
+});
+
+test('ntstat agent: bad export flags exit 2 with a usage message', async () => {
+  const err: string[] = [];
+  const io: CliIo = { stdout: { write: () => true }, stderr: { write: (c: string) => (err.push(c), true) }, env: {}, platform: 'linux' };
+  assert.equal(await main(['agent', '--simulate', '--no-db', '--otlp', 'collector:4318'], io), 2);
+  assert.match(err.join(''), /--otlp expects an http\(s\) URL/);
 });

@@ -14,6 +14,8 @@ import { clientProviders, openLiveClient, type LiveSourceFactory } from './run-l
 import { escapeTerminal } from './escape.js';
 import { WEB_OPTIONS, checkDashboardFlags, startDashboard } from './web.js';
 import type { WebServer } from '../web/server.js';
+import { EXPORT_OPTIONS, exportSettings } from './export-options.js';
+import { startOtlpExport, type OtlpExport } from '../export/otlp.js';
 
 /** The agent's own flags (issues 15 and 16 add theirs here). */
 export const AGENT_OPTIONS: ExtraOptions = {
@@ -22,6 +24,7 @@ export const AGENT_OPTIONS: ExtraOptions = {
   flush: { type: 'string' },
   'dry-run': { type: 'boolean' },
   ...WEB_OPTIONS,
+  ...EXPORT_OPTIONS,
 };
 
 /** Flow providers (TCP, UDP, QUIC; kernel and userland) unless --tcp/--udp/--quic narrow them. */
@@ -62,6 +65,7 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   if (sub !== undefined) throw new NtstatError('ERR_NTSTAT_USAGE', `unknown agent subcommand ${JSON.stringify(sub)}`);
   const settings = agentSettings(o);
   checkDashboardFlags(o);
+  const exporting = exportSettings(o.extra);
   // The agent handles SIGINT/SIGTERM itself (last sweep and flush first), so the client gets no signal.
   const clientIo: CliIo = { ...io };
   delete clientIo.signal;
@@ -76,9 +80,14 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   const agent = new UsageAgent({ client, flushSeconds: settings.flushSeconds, kernel, ...(sink ? { sink } : {}), ...(source.clock ? { clock: source.clock } : {}) });
   let stopSource: (() => void) | undefined;
   let web: WebServer | undefined;
+  let otlp: OtlpExport | undefined;
   try {
     await agent.start();
     stopSource = source.start?.();
+    if (exporting.otlp) {
+      otlp = await startOtlpExport(agent, { ...exporting.metrics, ...exporting.otlp });
+      io.stderr.write(`ntstat: agent pushing OTLP to ${escapeTerminal(exporting.otlp.url)} every ${exporting.otlp.intervalSeconds} s\n`);
+    }
     const providers = client.providers().filter((p) => p.available).map((p) => p.provider);
     io.stderr.write(`ntstat: agent recording ${providers.join(', ') || 'nothing'}${sink ? ` to ${escapeTerminal(sink.path)} (flush every ${settings.flushSeconds} s)` : ''}\n`);
     web = await startDashboard(o, io, agent);
@@ -91,6 +100,8 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
     await agent.stop();
   } finally {
     await web?.close();
+    // After the agent's last sweep: one last push with the final totals.
+    await otlp?.stop().catch(() => {});
     stopSource?.();
     client.stop();
     sink?.close();

@@ -9,6 +9,10 @@ import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
 import { defaultSourceFactory } from './sources.js';
 import { escapeTerminal } from './escape.js';
+import { privcheckText, readPrivcheck, visibilityText } from './doctor-visibility.js';
+import { NtstatError } from '../errors.js';
+import { CapturingTransport } from './doctor-report.js';
+import { printRefusal, printSelfTest, writeReport, type ReportTarget } from './doctor-selftest.js';
 
 const ALL: ClientProvider[] = ['tcp', 'udp', 'quic', 'conn', 'udpSubflow', 'route', 'sysinfo'];
 
@@ -36,14 +40,33 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
   const source = await defaultSourceFactory(o, io);
   if (source.simulated) line('note', 'the simulated kernel sees an unprivileged client (as a normal user on a Mac)');
   const opts: ConstructorParameters<typeof NetworkStatisticsClient>[0] = { providers: ALL, interval: 0 };
-  if (source.transport) opts.transport = source.transport;
-  if (source.dialect) opts.dialect = source.dialect;
+  let transport = source.transport;
+  let dialect = source.dialect;
+  let kernelVersion = o.xnu ?? (o.macos !== undefined ? `macos:${o.macos}` : undefined);
+  if (!transport && o.report) {
+    // The report captures the session: open the kernel here to wrap its transport.
+    const { openKernelTransport } = await import('../client/live.js');
+    const live = await openKernelTransport(4 << 20);
+    transport = live.transport;
+    dialect = live.dialect;
+    kernelVersion = live.kernelVersion;
+  }
+  const capture = o.report && transport ? new CapturingTransport(transport) : undefined;
+  if (capture ?? transport) opts.transport = capture ?? transport;
+  if (dialect) opts.dialect = dialect;
   if (source.calibrationFlows) opts.calibrationFlows = source.calibrationFlows;
+  opts.selfTest = o.selfTest || o.report ? 'always' : 'auto';
   const client = new NetworkStatisticsClient(opts);
+  const target: ReportTarget | undefined =
+    capture && o.report && dialect
+      ? { file: o.report, redact: !o.noRedact, kernelVersion: kernelVersion ?? dialect.family, label: source.xnuLabel ?? dialect.xnu, dialect, tool: `ntstat ${packageVersion()}`, capture }
+      : undefined;
   try {
     await client.connect();
   } catch (e) {
-    line('connect', `FAILED: ${escapeTerminal((e as Error).message)}`);
+    if (e instanceof NtstatError && e.code === 'ERR_NTSTAT_LAYOUT') printRefusal(line, e);
+    else line('connect', `FAILED: ${escapeTerminal((e as Error).message)}`);
+    if (target) line('report', writeReport(target, undefined, e instanceof NtstatError ? e : undefined));
     client.stop();
     return 1;
   }
@@ -53,6 +76,15 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
   line('dialect', `${d.family} (${header}), ${d.verified ? 'verified against published headers' : `UNVERIFIED: ${d.warning}`}`);
   for (const p of client.providers()) line(p.available ? '  available' : '  unavailable', p.available ? p.provider : `${p.provider}: ${p.reason}`);
   line('receive buffer', client.receiveBufferSize !== undefined ? `${client.receiveBufferSize} bytes (SO_RCVBUF)` : 'unknown');
+  printSelfTest(line, client.selfTest, d);
+  if (target) {
+    // A few ordinary sweeps after the calibration, for the capture.
+    for (let i = 0; i < 2; i++) await client.sweep();
+    line('report', writeReport(target, client.selfTest, undefined));
+  }
+  line('privcheck', privcheckText(await readPrivcheck(o, io, source.privcheck)));
+  await client.sweep();
+  line('flows seen', visibilityText(client.snapshot(), { ...(uid !== undefined ? { uid } : {}), pid: process.pid }));
   client.stop();
   return 0;
 }

@@ -19,6 +19,9 @@ Common options:
   --record FILE              also record what the kernel sends (ntcap format)
   --simulate [--xnu V | --macos V] [--scenario NAME] [--seed N]
                              use ntstat's simulated kernel instead of the real one
+  --future-layout NAME       (--simulate/serve, kernels without published sources, e.g.
+                             --xnu 12377.1.9) the simulated kernel changes its layout:
+                             appended, inserted, counts-grown, reordered or header
   --socket PATH              speak the protocol over a Unix datagram socket (needs --xnu/--macos)
   --utc  --no-color  --raw   (NO_COLOR is honoured)
   -h, --help   -V, --version
@@ -93,6 +96,9 @@ Records per-process and per-interface usage of every flow provider (TCP, UDP, QU
 userland) until Ctrl-C or SIGTERM, which take a last sweep and a final flush. Totals are
 monotonic: closed flows keep counting. --tcp/--udp/--quic narrow what is recorded.
 Sources as every live command: the kernel (macOS), --simulate [--macos V], --socket PATH --xnu V.
+Export: --otlp URL [--otlp-interval SECONDS (15)] pushes OpenTelemetry (OTLP/HTTP);
+/metrics (with --listen) takes --metrics-pid, --node-exporter-names, --max-processes N (200),
+--metrics-ttl SECONDS (600).
 
 Dashboard: --listen [HOST:PORT] serves it (default 127.0.0.1:9183) and prints its URL with a
 token; a non-loopback address needs --allow-remote as well. See docs/web-api.md.
@@ -101,6 +107,7 @@ Examples:
   ntstat agent
   ntstat agent --simulate --scenario browser-burst --no-db
   ntstat agent --listen 127.0.0.1:9183
+  ntstat agent --otlp http://collector:4318/v1/metrics --max-processes 50
 `,
   web: `ntstat web [--listen HOST:PORT] [--allow-remote] [--no-open] [agent options] [source options]
 
@@ -115,9 +122,23 @@ Examples:
   npx ntstat web --simulate
   ntstat web --no-open --listen 127.0.0.1:9183
 `,
-  doctor: `ntstat doctor [--xnu V | --macos V]
+  doctor: `ntstat doctor [--xnu V | --macos V] [--self-test] [--report FILE [--no-redact]]
 
 Shows the OS, kernel version, chosen dialect (and whether it is verified), providers available
 with this user's privileges, the receive buffer size and the native FFI status.
+
+Kernels without published sources (macOS 26, 27 and later) get a layout self-test: ntstat makes
+loopback connections whose ports, pid, name and byte counts it knows, finds them in the kernel's
+messages and checks every value. Verified, or the offsets are inferred from the bytes (fields it
+cannot place are never printed; events say "layout":"inferred"), or ntstat refuses with
+ERR_NTSTAT_LAYOUT (exit 1).
+  --self-test       run the self-test even on a kernel with a published header
+  --report FILE     write what a bug report needs: versions, the self-test's findings, and a short
+                    capture of the session (other processes' addresses and names blanked)
+  --no-redact       keep them in the report
+
+Examples:
+  ntstat doctor --report ntstat-report.json
+  ntstat doctor --simulate --xnu 12377.1.9 --future-layout inserted
 `,
 };

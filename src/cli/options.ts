@@ -35,6 +35,9 @@ const OPTIONS = {
   speed: { type: 'string' },
   utc: { type: 'boolean' },
   'no-color': { type: 'boolean' },
+  'self-test': { type: 'boolean' },
+  report: { type: 'string' },
+  'no-redact': { type: 'boolean' },
   raw: { type: 'boolean' },
   by: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -57,6 +60,12 @@ export interface CliOptions {
   xnu?: string;
   macos?: string;
   scenario?: string;
+  /** doctor: run the layout self-test even on a verified kernel (issue 12). */
+  selfTest?: boolean;
+  /** doctor: write a layout report (versions, self-test findings, short capture) to this file. */
+  report?: string;
+  /** doctor --report: keep other processes' addresses and names. */
+  noRedact?: boolean;
   /** Simulated kernel only: serve a future layout (issue 12), see src/simulator/future-layouts.ts. */
   futureLayout?: string;
   seed?: number;
@@ -154,6 +163,10 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   set('macos', v.macos);
   set('scenario', v.scenario);
   set('futureLayout', v['future-layout']);
+  set('selfTest', v['self-test']);
+  set('report', v.report);
+  set('noRedact', v['no-redact']);
+  if ((v['self-test'] || v.report !== undefined || v['no-redact']) && command !== 'doctor') throw usage('--self-test, --report and --no-redact are doctor options');
   set('socket', v.socket);
   set('format', v.format as CliOptions['format']);
   set('by', v.by);
