@@ -18,7 +18,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     // agent and usage parse their own flags too (the command must come first for those).
     const agentLike = argv[0] === 'agent' || argv[0] === 'web';
-    const extra = agentLike ? (await import('./agent.js')).AGENT_OPTIONS : {};
+    const extra = agentLike ? (await import('./agent.js')).AGENT_OPTIONS : argv[0] === 'usage' ? (await import('./usage.js')).USAGE_OPTIONS : {};
     o = parseCli(agentLike ? (await import('./web.js')).bareListen(argv) : argv, io.env, extra);
   } catch (e) {
     if (e instanceof NtstatError) {
@@ -63,8 +63,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           io.stderr.write(unsupportedOsMessage(io.platform));
           return 1;
         }
-        const [{ runAgent }, { webDefaults }] = await Promise.all([import('./agent.js'), import('./web.js')]);
-        return await runAgent(webDefaults(o), io, defaultSourceFactory);
+        const { runWeb } = await import('./web.js');
+        return await runWeb(o, io, defaultSourceFactory);
+      }
+      case 'usage': {
+        const { runUsage } = await import('./usage.js');
+        return await runUsage(o, io);
       }
       case 'log':
       case 'json':

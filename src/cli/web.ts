@@ -4,6 +4,9 @@
  * itself is src/web/server.ts; this file only wires it to the command line.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AgentView } from '../agent/types.js';
 import { NtstatError } from '../errors.js';
 import { checkListenPolicy, parseListen } from '../web/listen.js';
@@ -11,6 +14,7 @@ import type { MetricsHandler, WebServer } from '../web/server.js';
 import { escapeTerminal } from './escape.js';
 import type { CliIo } from './io.js';
 import type { CliOptions, ExtraOptions } from './options.js';
+import type { LiveSourceFactory } from './run-live.js';
 
 export const WEB_OPTIONS: ExtraOptions = {
   listen: { type: 'string' },
@@ -29,6 +33,26 @@ export function bareListen(argv: string[]): string[] {
 /** `ntstat web`: a free loopback port unless --listen says otherwise. */
 export function webDefaults(o: CliOptions): CliOptions {
   return { ...o, extra: { ...o.extra, listen: typeof o.extra.listen === 'string' ? o.extra.listen : '127.0.0.1:0' } };
+}
+
+/**
+ * `ntstat web`: the agent with the dashboard. Under --simulate without --db/--no-db the history
+ * goes to a throwaway database, so simulated traffic never enters the real usage database (nor
+ * waits on a running agent's lock); it is removed at exit.
+ */
+export async function runWeb(o: CliOptions, io: CliIo, factory: LiveSourceFactory): Promise<number> {
+  const { runAgent } = await import('./agent.js');
+  let opts = webDefaults(o);
+  let scratch: string | undefined;
+  if (o.simulate && opts.extra.db === undefined && !opts.extra['no-db']) {
+    scratch = mkdtempSync(join(tmpdir(), 'ntstat-web-'));
+    opts = { ...opts, extra: { ...opts.extra, db: join(scratch, 'simulated-usage.db') } };
+  }
+  try {
+    return await runAgent(opts, io, factory);
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Opens `url` in the user's browser ($BROWSER, else open/xdg-open); never fails the command. */
