@@ -14,6 +14,7 @@ import { checkListenPolicy, parseListen } from '../src/web/listen.js';
 import { startWebServer, type WebServer } from '../src/web/server.js';
 import { hostileNames } from '../src/simulator/scenarios/hostile-names.js';
 import { SimAgentView } from './helpers/sim-agent-view.js';
+import { main } from '../src/cli/main.js';
 
 interface Reply {
   status: number;
@@ -215,6 +216,20 @@ test('/api/usage and /api/series answer from the store; bad parameters are a 400
     const bad = await get(srv.port, `/api/usage?${q}`, auth);
     assert.equal(bad.status, 400, q);
     assert.equal(JSON.parse(bad.body.toString()).code, 'ERR_NTSTAT_USAGE', q);
+  }
+});
+
+test('/api/usage gives the same rows as `ntstat usage --json` on the agent\'s database', async () => {
+  const until = new Date(view.now() + 60_000).toISOString();
+  const since = new Date(view.now() - 3_600_000).toISOString();
+  for (const by of ['app', 'process', 'interface', 'hour']) {
+    const api = JSON.parse((await get(srv.port, `/api/usage?since=${since}&until=${until}&by=${by}`, auth)).body.toString());
+    const out: string[] = [];
+    const io = { stdout: { write: (c: string) => out.push(c) }, stderr: { write: () => true }, env: {}, platform: 'linux' as const };
+    assert.equal(await main(['usage', '--json', '--db', view.dbPath, '--since', since, '--until', until, '--by', by], io), 0);
+    const cli = out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.ok(cli.length > 0, by);
+    assert.deepEqual(api.rows, cli, by);
   }
 });
 
