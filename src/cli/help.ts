@@ -9,6 +9,7 @@ Usage:
   ntstat replay FILE  replay a recording (ntcap or libntstat)
   ntstat serve --socket PATH   serve a simulated kernel to one --socket client
   ntstat agent        always-on recorder of per-process usage (foreground; Ctrl-C stops)
+  ntstat web          the agent with its dashboard in your browser (live and history charts)
 
 Common options:
   --tcp --udp --quic --all   providers to show (default: tcp)
@@ -126,10 +127,27 @@ Export: --otlp URL [--otlp-interval SECONDS (15)] pushes OpenTelemetry (OTLP/HTT
 /metrics (with --listen) takes --metrics-pid, --node-exporter-names, --max-processes N (200),
 --metrics-ttl SECONDS (600).
 
+Dashboard: --listen [HOST:PORT] serves it (default 127.0.0.1:9183) and prints its URL with a
+token; a non-loopback address needs --allow-remote as well. See docs/web-api.md.
+
 Examples:
   ntstat agent
   ntstat agent --simulate --scenario browser-burst --no-db
+  ntstat agent --listen 127.0.0.1:9183
   ntstat agent --otlp http://collector:4318/v1/metrics --max-processes 50
+`,
+  web: `ntstat web [--listen HOST:PORT] [--allow-remote] [--no-open] [agent options] [source options]
+
+The agent (see 'ntstat agent --help') with its dashboard on a free loopback port, opened in your
+browser ($BROWSER, else open/xdg-open) unless --no-open. Prints the URL with its token on stderr:
+  dashboard: http://127.0.0.1:PORT/?token=…
+Live: per-app stacked rates (receive above, transmit below), sortable app/process table with a
+rate/total toggle, an app's flows. History: 1 h, 24 h, 7 d, 30 d or custom range, per app or
+interface. Health: kernel, dialect, providers, drops, database. Everything is served locally.
+
+Examples:
+  npx ntstat web --simulate
+  ntstat web --no-open --listen 127.0.0.1:9183
 `,
   doctor: `ntstat doctor [--xnu V | --macos V] [--self-test] [--report FILE [--no-redact]]
 

@@ -7,7 +7,7 @@ import { checkApplicable, preferLongValues } from './option-rules.js';
 import { closest } from './suggest.js';
 import { SORT_KEYS, type SortKey } from './sort.js';
 
-export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent', 'usage'] as const;
+export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent', 'usage', 'web'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Options a command adds for itself (agent, usage): parsed here, interpreted by the command. */
