@@ -8,8 +8,8 @@
  *    minute buckets instead of 8 640 ten-second flushes a day: the stored rows are the same (a
  *    minute bucket holds the sum of its flushes); page layout after many small rewrites may differ
  *    a little. The flow log is capped (newest 50 000 closed flows), so only the last two hours'
- *    closed flows (144 000, 20/s) are written; the open-flow state (2 000 open + 2 400 recently
- *    closed) is rewritten at every flush.
+ *    closed flows (144 000, 20/s) are written, 200 per flush as the agent does; the open-flow
+ *    state (2 000 open + 2 400 recently closed) is rewritten at every flush.
  *  - Agent CPU at 2 000 flows: the real client + UsageAgent + UsageStore over the simulator
  *    (bench/world.ts longLivedWorld(2000)), one poll per simulated second, a flush every 10 s;
  *    CPU time of every call into the agent (stream events, polls, flushes), by process.cpuUsage.
@@ -74,6 +74,7 @@ function fileSize(path: string): number {
 
 export interface DbSizeResult {
   days: number;
+  byTable: Record<string, number>;
   bytesByDay: Record<number, number>;
   rowsWritten: number;
   seconds: number;
@@ -124,8 +125,11 @@ export async function benchDbSize(days = 30): Promise<DbSizeResult> {
         closed.push({ provider: rng.chance(0.7) ? 'tcp' : 'udp', process: d.process, pid: d.pid, ifname: d.ifname, ifkind: d.ifkind, local: `192.168.1.23:${rng.int(49152, 65535)}`, remote: `203.0.113.${rng.int(1, 254)}:443`, start, end: start + rng.int(5, 200_000), rxBytes: rng.int(0, 2e6), txBytes: rng.int(0, 2e5), rxPackets: rng.int(1, 1500), txPackets: rng.int(1, 300) });
       }
     }
-    store.flush({ time: hourStart + HOUR, deltas, closed, open });
-    rows += deltas.length + closed.length + open.length;
+    // Closed flows as the agent writes them: 200 per 10 s flush, so the capped log never holds
+    // more than its cap plus one flush (one hourly batch would briefly hold 72 000 more).
+    for (let i = 0; i < closed.length; i += 200) store.flush({ time: hourStart + (i / 200) * 10_000, deltas: [], closed: closed.slice(i, i + 200), open });
+    store.flush({ time: hourStart + HOUR, deltas, closed: [], open });
+    rows += deltas.length + closed.length + open.length * (1 + closed.length / 200);
     const day = (h + 1) / 24;
     if (Number.isInteger(day) && [1, 7, 8, 14, 30].includes(day)) {
       store.close(); // checkpoints the WAL into the database file
@@ -134,8 +138,18 @@ export async function benchDbSize(days = 30): Promise<DbSizeResult> {
     }
   }
   store.close();
+  // Where the bytes are (SQLite's dbstat table, when compiled in).
+  const byTable: Record<string, number> = {};
+  try {
+    const Database = (await import('better-sqlite3' as string)).default as new (p: string, o?: object) => { prepare(s: string): { all(): { name: string; bytes: number }[] }; close(): void };
+    const db = new Database(path, { readonly: true });
+    for (const r of db.prepare("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC").all()) byTable[r.name] = r.bytes;
+    db.close();
+  } catch {
+    // no dbstat in this build
+  }
   rmSync(dir, { recursive: true, force: true });
-  return { days, bytesByDay, rowsWritten: rows, seconds: (performance.now() - started) / 1000, dims: allDims.size };
+  return { days, bytesByDay, byTable, rowsWritten: rows, seconds: (performance.now() - started) / 1000, dims: allDims.size };
 }
 
 async function pollLoop(withAgent: boolean, polls: number): Promise<{ cpuMs: number; agentCpuMs: number; flushMs: number[]; dbBytes: number; streams: number }> {
