@@ -4,20 +4,35 @@
  * `bytes (tx/rx):a/b  packets:c/d <medium>` line after removals and updates; `FAILED`.
  * Streams present when the subscription started are indented by one space, as in the demo.
  */
-import type { StreamEvent } from '../client/source-table.js';
+import type { StreamEvent } from '../model/events.js';
 import type { Stream } from '../model/stream.js';
 import { endpointAddressText, isEndpoint, type Endpoint, type OtherSockaddr } from '../protocol/sockaddr.js';
 import { escapeTerminal } from './escape.js';
 
 export interface LogFormatOptions {
   utc?: boolean;
+  /** Host name of the remote address (--resolve), shown after the address. */
+  remoteHost?: string;
 }
 
 function two(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/** The last clock text per zone: events come in bursts within one second (a Date per event was a replay hot spot). */
+const lastClock = { utc: { second: NaN, text: '' }, local: { second: NaN, text: '' } };
+
 export function clock(time: number, utc = false): string {
+  const memo = utc ? lastClock.utc : lastClock.local;
+  const second = Math.floor(time / 1000);
+  if (second !== memo.second) {
+    memo.text = formatClock(time, utc);
+    memo.second = second;
+  }
+  return memo.text;
+}
+
+function formatClock(time: number, utc: boolean): string {
   const d = new Date(time);
   return utc
     ? `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`
@@ -62,11 +77,12 @@ function medium(s: Stream): string {
   return s.interface;
 }
 
-function describe(s: Stream): string {
+function describe(s: Stream, remoteHost?: string): string {
   if (s.provider === 'ifnet') return `IFNET ${escapeTerminal(s.ifname ?? '?')} index:${s.ifindex ?? '?'}`;
   if (s.provider === 'route') return `ROUTE ${ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined)} index:${s.ifindex ?? '?'}`;
+  const host = remoteHost !== undefined ? ` (${escapeTerminal(remoteHost)})` : '';
   const dom = s.domain ? ` domain:${escapeTerminal(s.domain.name)}${s.domain.attributedBundleId ? ` for:${escapeTerminal(s.domain.attributedBundleId)}` : ''}` : '';
-  return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)} ${owner(s)}${dom}`;
+  return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)}${host} ${owner(s)}${dom}`;
 }
 
 function bytesLine(s: Stream): string | undefined {
@@ -83,15 +99,15 @@ export function formatLogEvent(ev: StreamEvent & { initial?: boolean }, opts: Lo
   switch (ev.event) {
     case 'added':
       if (s.listener) return [`${lead}@+ ${t} ${owner(s)} LISTEN ${providerLabel(s)} port:${s.local?.port ?? 0}`];
-      return [`${lead}+ ${t} ${describe(s)}`];
+      return [`${lead}+ ${t} ${describe(s, opts.remoteHost)}`];
     case 'removed': {
-      const lines = [`- ${t} ${describe(s)}${s.failed ? ' FAILED' : ''}`];
+      const lines = [`- ${t} ${describe(s, opts.remoteHost)}${s.failed ? ' FAILED' : ''}`];
       const b = bytesLine(s);
       if (b) lines.push(b);
       return lines;
     }
     case 'update': {
-      const lines = [`# ${t} ${describe(s)}`];
+      const lines = [`# ${t} ${describe(s, opts.remoteHost)}`];
       const b = bytesLine(s);
       if (b) lines.push(b);
       return lines;

@@ -9,12 +9,17 @@ Usage:
   ntstat replay FILE  replay a recording (ntcap or libntstat)
   ntstat serve --socket PATH   serve a simulated kernel to one --socket client
   ntstat agent        always-on recorder of per-process usage (foreground; Ctrl-C stops)
+  ntstat usage        usage history from the agent's database (--by app|process|...)
+  ntstat web          the agent with its dashboard in your browser (live and history charts)
 
 Common options:
   --tcp --udp --quic --all   providers to show (default: tcp)
   --interval SECONDS         how often counters are polled (default 1)
-  --duration SECONDS         stop after this long;  --count N  stop after N events
-  --pid N  --process NAME|/RE/  --port N  --interface wifi|wired|cellular|loopback
+  --duration SECONDS         stop after this long;  --count N  stop after N events (top: N snapshots)
+  --pid N  --process NAME|/RE/  --port N   (--pid and --port may be repeated)
+  --interface KIND|NAME      wifi|wired|cellular|loopback|awdl, or a BSD name: en0, utun3
+  --csv  --columns a,b,...   CSV output (log, top snapshots) and its columns
+  --resolve                  reverse DNS of remote addresses (cached, asynchronous; -n: off)
   --record FILE              also record what the kernel sends (ntcap format)
   --simulate [--xnu V | --macos V] [--scenario NAME] [--seed N]
                              use ntstat's simulated kernel instead of the real one
@@ -26,6 +31,19 @@ Common options:
   --utc  --no-color  --raw   (NO_COLOR is honoured)
   -h, --help   -V, --version
 
+For nettop users (the flags that map cleanly):
+  -P        per process            = top --by process
+  -L N      N samples, CSV, exit   = top --count N --csv   (-L 0: until stopped)
+  -J COLS   columns                = --columns (bytes_in, bytes_out, rtt_avg, interface, state)
+  -m MODE   tcp|udp|quic|route     = --tcp / --udp / --quic / --all's route
+  -t TYPE   interface type         = --interface (wifi, wired, cellular, loopback)
+  -x        exact numbers          = --raw
+  -n        no name lookups        (the default; --resolve turns lookups on)
+  -s SECS   seconds between samples = --interval
+
+Units: IEC (1 KiB = 1024 B), rates per second. Exit codes: 0 ok, 1 runtime error, 2 usage
+error; log, json, top and replay exit 130 after Ctrl-C and 143 after SIGTERM.
+
 Examples:
   ntstat                         watch new TCP connections (macOS)
   ntstat json --all | jq .       every flow as JSON
@@ -36,12 +54,12 @@ Run 'ntstat COMMAND --help' for a command's options.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  replay: `ntstat replay FILE [--format ntcap|libntstat] [--xnu VERSION | --macos VERSION] [--json] [--speed X]
+  replay: `ntstat replay FILE [--format ntcap|libntstat] [--xnu VERSION | --macos VERSION] [--json|--csv] [--speed X]
 
 Replays a recording through the same client logic as a live session.
   --format libntstat   records of u32 LE unix time, u32 LE length, bytes (libntstat's recorder);
                        such files do not say which kernel made them: give --xnu or --macos.
-  --format ntcap       ntstat's own capture format (self-describing)
+  --format ntcap       ntstat's own capture format (self-describing; no --xnu/--macos)
   --json               NDJSON output instead of the log format
   --speed X            0 (default) = as fast as possible; 1 = real time; 2 = twice as fast
   --utc                print log times in UTC
@@ -66,20 +84,31 @@ Examples:
 `,
   json: `ntstat json [options]
 
-One JSON object per line (DESIGN schema: event, time, id, provider, local, remote, pid, process,
+One JSON object per line (fields: event, time, id, provider, local, remote, pid, process,
 counts...). Flushed per line; safe to pipe into head.
 
 Examples:
   ntstat json --all --count 100 > flows.ndjson
   ntstat json --simulate --macos 15 --duration 3
-`,
-  top: `ntstat top [--by stream|process|app] [--raw] [options]
 
-A live full-screen table. Keys: q quit, s change sort, g change grouping, p pause, / filter.
+The schema of each line: schema/events.schema.json in the package (JSON Schema 2020-12).
+With --resolve, remote.host is the reverse-DNS name when known at the time of the event.
+`,
+  top: `ntstat top [--by stream|process|app] [--sort KEY] [--reverse] [--raw] [options]
+
+A live full-screen table. Keys: q quit, s change sort, r reverse, g change grouping, p pause,
+/ filter (Esc clears), arrows PgUp PgDn Home End scroll. The sorted column is marked ▼ (▲ reversed).
+  --sort rate|rx|tx|total|pid|name   (default rate: RX/s + TX/s)
+  --once                one complete snapshot and exit (same as --count 1, nettop's -L 1)
+  --count N             N snapshots, one per interval, then exit
+  --csv [--columns ...] snapshots as CSV
+Not a terminal (a pipe): complete plain-text snapshots, nothing cut (COLUMNS sets a width).
+The last row is the grand total. FLOWS a/b = open now / seen since start.
 
 Examples:
   ntstat top --by process
   ntstat top --simulate --scenario idle-laptop
+  ntstat -P -L 1 --simulate      one per-process CSV snapshot, as nettop -P -L 1
 `,
   serve: `ntstat serve --socket PATH [--xnu V | --macos V] [--scenario NAME] [--seed N] [--duration S]
 
@@ -90,7 +119,18 @@ Examples:
   ntstat serve --socket /tmp/nstat.sock --macos 13.5 --scenario browser-burst &
   ntstat json --socket /tmp/nstat.sock --macos 13.5 --duration 3
 `,
+  usage: `ntstat usage [--db PATH] [--since T] [--until T] [--by app|process|pid|interface|day|hour] [--top N] [--json|--csv]
+
+Totals from the agent's database, largest first (day/hour: in time order); works while the agent runs.
+  T: 90m, 1h, 24h, 7d, today, yesterday (local midnight), now, or an ISO date/time.
+  Default: --since today --until now --by app.  --json: one object per line, exact numbers.
+
+Examples:
+  ntstat usage --since 7d --by process --top 10
+  ntstat usage --since yesterday --until today --by hour --csv
+`,
   agent: `ntstat agent [--tcp] [--udp] [--quic] [--flush SECONDS] [--db PATH | --no-db] [source options]
+       ntstat agent install [--dry-run] [flags] | uninstall | status
 
 Records per-process and per-interface usage of every flow provider (TCP, UDP, QUIC, kernel and
 userland) until Ctrl-C or SIGTERM, which take a last sweep and a final flush. Totals are
@@ -100,10 +140,31 @@ Export: --otlp URL [--otlp-interval SECONDS (15)] pushes OpenTelemetry (OTLP/HTT
 /metrics (with --listen) takes --metrics-pid, --node-exporter-names, --max-processes N (200),
 --metrics-ttl SECONDS (600).
 
+Retention: --keep-minutes DAYS (7), --keep-hours DAYS (90), --keep-days DAYS (for ever),
+--flow-log N closed flows (50000). install: a per-user LaunchAgent running 'ntstat agent' with the
+flags given (macOS); elsewhere the equivalent systemd user unit is printed. See docs/agent.md.
+Dashboard: --listen [HOST:PORT] serves it (default 127.0.0.1:9183) and prints its URL with a
+token; a non-loopback address needs --allow-remote as well. See docs/web-api.md.
+
 Examples:
   ntstat agent
   ntstat agent --simulate --scenario browser-burst --no-db
+  ntstat agent install --flush 30
+  ntstat agent --listen 127.0.0.1:9183
   ntstat agent --otlp http://collector:4318/v1/metrics --max-processes 50
+`,
+  web: `ntstat web [--listen HOST:PORT] [--allow-remote] [--no-open] [agent options] [source options]
+
+The agent (see 'ntstat agent --help') with its dashboard on a free loopback port, opened in your
+browser ($BROWSER, else open/xdg-open) unless --no-open. Prints the URL with its token on stderr:
+  dashboard: http://127.0.0.1:PORT/?token=…
+Live: per-app stacked rates (receive above, transmit below), sortable app/process table with a
+rate/total toggle, an app's flows. History: 1 h, 24 h, 7 d, 30 d or custom range, per app or
+interface. Health: kernel, dialect, providers, drops, database. Everything is served locally.
+
+Examples:
+  npx ntstat web --simulate
+  ntstat web --no-open --listen 127.0.0.1:9183
 `,
   doctor: `ntstat doctor [--xnu V | --macos V] [--self-test] [--report FILE [--no-redact]]
 

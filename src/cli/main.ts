@@ -13,12 +13,34 @@ import { defaultSourceFactory } from './sources.js';
 // Each command's module (and the client, model, simulator behind it) is imported when that
 // command runs, so `ntstat --version`/`--help` load only the option parser (startup, issue 17).
 
+/** Exit status after a signal, as shells report it: 128 + the signal number. */
+export function signalExitCode(reason: unknown): number | undefined {
+  if (reason === 'SIGINT') return 130;
+  if (reason === 'SIGTERM') return 143;
+  return undefined;
+}
+
+/**
+ * Commands a person stops with Ctrl-C (views of a stream): stopped by a signal, they exit
+ * 128 + signal as shells expect. Services (serve, agent) stopped by SIGTERM stop cleanly: 0.
+ */
+const VIEWS = new Set(['log', 'json', 'top', 'replay']);
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  const ran: { command?: string } = {};
+  const code = await run(argv, io, ran);
+  // Stopped by Ctrl-C or SIGTERM (the bin wrapper aborts io.signal with the signal's name).
+  if (code === 0 && io.signal?.aborted && ran.command !== undefined && VIEWS.has(ran.command)) return signalExitCode(io.signal.reason) ?? code;
+  return code;
+}
+
+async function run(argv: string[], io: CliIo, ran: { command?: string }): Promise<number> {
   let o: CliOptions;
   try {
     // agent and usage parse their own flags too (the command must come first for those).
-    const extra = argv[0] === 'agent' ? (await import('./agent.js')).AGENT_OPTIONS : argv[0] === 'usage' ? (await import('./usage.js')).USAGE_OPTIONS : {};
-    o = parseCli(argv, io.env, extra);
+    const agentLike = argv[0] === 'agent' || argv[0] === 'web';
+    const extra = agentLike ? (await import('./agent.js')).AGENT_OPTIONS : argv[0] === 'usage' ? (await import('./usage.js')).USAGE_OPTIONS : {};
+    o = parseCli(agentLike ? (await import('./web.js')).bareListen(argv) : argv, io.env, extra);
   } catch (e) {
     if (e instanceof NtstatError) {
       io.stderr.write(`ntstat: ${e.message}\nRun 'ntstat --help' for usage.\n`);
@@ -26,6 +48,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     throw e;
   }
+  ran.command = o.command;
   if (o.version) {
     io.stdout.write(`ntstat ${packageVersion()}\n`);
     return 0;
@@ -55,6 +78,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         }
         const { runAgent } = await import('./agent.js');
         return await runAgent(o, io, defaultSourceFactory);
+      }
+      case 'web': {
+        // The agent with its dashboard on a free loopback port (src/cli/web.ts).
+        if (io.platform !== 'darwin' && !o.simulate && !o.socket) {
+          io.stderr.write(unsupportedOsMessage(io.platform));
+          return 1;
+        }
+        const { runWeb } = await import('./web.js');
+        return await runWeb(o, io, defaultSourceFactory);
       }
       case 'usage': {
         const { runUsage } = await import('./usage.js');
