@@ -17,7 +17,9 @@ export type NtstatErrorCode =
   | 'ERR_NTSTAT_CLOSED'           // operation on a closed client/transport
   | 'ERR_NTSTAT_TIMEOUT'          // a request the kernel never answered
   | 'ERR_NTSTAT_LAYOUT'           // the kernel's message layout failed the self-test and could not be inferred
-  | 'ERR_NTSTAT_DEPENDENCY';      // an optional package a feature needs is not installed
+  | 'ERR_NTSTAT_DEPENDENCY'       // an optional package a feature needs is not installed
+  | 'ERR_NTSTAT_BUSY'             // a resource another process holds (a second agent on one database)
+  | 'ERR_NTSTAT_STORE';           // usage database missing, unreadable, or from a newer ntstat
 
 export interface NtstatErrorDetails {
   /** Darwin errno number, when the failure carries one. */

@@ -54,7 +54,7 @@ test('agent without a source off macOS: exit 1 naming the platform; bad flags: e
   assert.match(io.err.join(''), /macOS/);
   const io2 = memIo('linux');
   assert.equal(await main(['agent', '--simulate', '--flush', '0'], io2), 2);
-  assert.match(io2.err.join(''), /--flush expects seconds > 0/);
+  assert.match(io2.err.join(''), /--flush expects a number > 0/);
   const io3 = memIo('linux');
   assert.equal(await main(['agent', '--simulate', '--db', 'x.db', '--no-db'], io3), 2);
 });

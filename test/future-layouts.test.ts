@@ -210,3 +210,37 @@ describe('future layouts through the CLI', () => {
     assert.equal((await ntstat(['json', '--simulate', '--xnu', UNKNOWN_KERNEL, '--future-layout', 'sideways']).done).code, 2);
   });
 });
+
+describe('the real macOS 27 shape served to a client that assumes macOS 26', () => {
+  test('inferred as REAL-CAPTURES.md §1 reads it: uid and ifnet_properties moved by 16, the 16-byte slots in between unplaced', async () => {
+    const { loopbackFlowMaker } = await import('../src/client/calibration-flow.js');
+    const { injectCalibrationFlow } = await import('../src/simulator/index.js');
+    const kernel = new SimKernel({ dialect: dialectFor('27'), scenario: 'idle-laptop', seed: 5 });
+    const sim = kernel.connect({});
+    // A non-root owner (uid 501, as in the capture): a non-zero uid is a value the test can find.
+    const maker = async (req: Parameters<typeof loopbackFlowMaker>[0]) => {
+      const f = await loopbackFlowMaker(req);
+      if (!f) return undefined;
+      const facts = { ...f.facts, uid: 501 };
+      const close = injectCalibrationFlow(kernel.world, facts);
+      return { facts, close: async () => (close(), f.close()) };
+    };
+    const client = new NetworkStatisticsClient({ transport: new MemoryTransport(sim), dialect: dialectFor('26'), interval: 0, providers: ['tcp', 'udp'], calibrationFlows: maker });
+    await client.connect();
+    const r = client.selfTest!;
+    assert.equal(r.verdict, 'inferred');
+    const tcp = r.inference!;
+    assert.equal(tcp.offsets['nstat_tcp_descriptor'].uid, 344);
+    const layout = r.dialect.structs.get('nstat_tcp_descriptor')!;
+    assert.equal(layout.size, 360);
+    assert.equal(layout.byName.get('ifnet_properties')?.offset, 352);
+    assert.equal(layout.byName.get('pid')?.offset, 116);
+    for (const f of ['uuid', 'euuid', 'vuuid', 'fuuid', 'persona_id']) assert.ok(tcp.dropped['nstat_tcp_descriptor'].includes(f), f);
+    await client.sweep();
+    await settle();
+    const s = client.snapshot().find((x) => x.provider === 'tcp' && x.interface === 'wifi');
+    assert.ok(s, 'interface kinds are right again (ifnet_properties placed)');
+    assert.equal(s.uuid, undefined, 'never printed from an unverified offset');
+    client.stop();
+  });
+});

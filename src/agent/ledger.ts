@@ -5,8 +5,7 @@
  * keep counting (unlike `nettop -P`). Pure accounting: no timers, no I/O, the caller gives times.
  */
 import type { Stream } from '../model/stream.js';
-import { endpointAddressText } from '../protocol/sockaddr.js';
-import type { Endpoint } from '../protocol/sockaddr.js';
+import { endpointText, flowIdentity, IdentityPool } from './identity.js';
 import type { ClosedFlow, OpenFlowState, Totals, UsageDelta } from '../store/records.js';
 
 export interface GroupTotals extends Totals {
@@ -29,23 +28,19 @@ export interface InterfaceTotals extends Totals {
 
 interface FlowEntry extends Totals {
   stream: Stream;
-  identity: string;
   group: GroupTotals;
   iface: InterfaceTotals;
   start: number;
 }
 
 const MINUTE = 60_000;
-
-function endpointText(ep: Endpoint | undefined): string {
-  return ep ? `${endpointAddressText(ep)}:${ep.port}` : '';
-}
-
-/** What identifies a flow across agent sessions (srcrefs do not survive a reconnect). */
-export function flowIdentity(s: Stream): string {
-  const start = s.descriptor?.startTimestamp;
-  return `${s.providerKind}|${s.upid ?? ''}|${s.pid ?? ''}|${endpointText(s.local)}|${endpointText(s.remote)}|${start === undefined ? '' : String(start)}`;
-}
+/**
+ * How long a closed flow's identity and final counters are remembered (and persisted with the
+ * open flows): a TCP socket in TIME_WAIT stays on the kernel's pcb list, so a new session's
+ * ADD_ALL reports it again with its full counters (BEHAVIOUR.md §2.3, §3.2), as does a source the
+ * client brings back after reaping it. Without this memory those bytes would count twice.
+ */
+const CLOSED_MEMORY_MS = 10 * MINUTE;
 
 export function interfaceName(s: Stream): string {
   return s.ifindex ? `if${s.ifindex}` : '?';
@@ -58,32 +53,24 @@ export class UsageLedger {
   /** pid -> process name, to name a flow's responsible (effective) process. */
   private readonly names = new Map<number, string>();
   /** Counters stored by an earlier session for flows that were open then, by identity. */
-  private restored = new Map<string, Totals[]>();
+  private readonly restored = new IdentityPool();
+  /** Flows that ended recently: final counters and when (see CLOSED_MEMORY_MS). */
+  private readonly recentlyClosed = new IdentityPool();
   private pending = new Map<string, UsageDelta>();
   private closed: ClosedFlow[] = [];
 
-  /** Counters of flows open at the last flush of an earlier session (see `apply`). */
-  restore(states: readonly OpenFlowState[]): void {
-    for (const st of states) {
-      let l = this.restored.get(st.identity);
-      if (!l) this.restored.set(st.identity, (l = []));
-      l.push({ rxBytes: st.rxBytes, txBytes: st.txBytes, rxPackets: st.rxPackets, txPackets: st.txPackets });
-    }
-  }
-
   /**
-   * After the first complete sweep every flow still open has been seen: stored states nobody
-   * claimed belong to flows that ended while no agent ran (their last growth is unknowable).
+   * Counters of flows open at the last flush of an earlier session (see `open`). Kept as long as
+   * recently closed flows: a source may be announced only some sweeps after the subscription;
+   * entries nobody claims belong to flows that ended while no agent ran (that growth is lost).
    */
-  forgetUnclaimed(): void {
-    this.restored.clear();
+  restore(states: readonly OpenFlowState[], now: number): void {
+    for (const st of states) this.restored.add(st.identity, st, now);
   }
 
-  /** Stored states not yet claimed by a live flow (kept in the open set until forgotten). */
+  /** Stored states not yet claimed by a live flow. */
   unclaimed(): OpenFlowState[] {
-    const out: OpenFlowState[] = [];
-    for (const [identity, l] of this.restored) for (const t of l) out.push({ identity, ...t });
-    return out;
+    return this.restored.entries();
   }
 
   apply(event: 'added' | 'update' | 'removed', s: Stream, now: number): void {
@@ -110,6 +97,7 @@ export class UsageLedger {
       this.flows.delete(s.id);
       f.group.liveFlows--;
       this.closed.push(this.closedRecord(f, now));
+      this.recentlyClosed.add(flowIdentity(s), f, now);
     }
   }
 
@@ -117,7 +105,7 @@ export class UsageLedger {
     const identity = flowIdentity(s);
     const group = this.groupFor(s, now);
     const iface = this.ifaceFor(s);
-    const f: FlowEntry = { stream: s, identity, group, iface, start: s.firstSeen, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0 };
+    const f: FlowEntry = { stream: s, group, iface, start: s.firstSeen, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0 };
     group.liveFlows++;
     const stored = this.claim(identity, s);
     if (stored) {
@@ -136,16 +124,9 @@ export class UsageLedger {
     return f;
   }
 
-  /** A stored state with this identity whose counters the flow has not gone below. */
+  /** Counters this flow had when last recorded (by an earlier session, or before it was reaped). */
   private claim(identity: string, s: Stream): Totals | undefined {
-    const l = this.restored.get(identity);
-    if (!l) return undefined;
-    const c = s.counts;
-    const i = c ? l.findIndex((t) => c.rxBytes >= t.rxBytes && c.txBytes >= t.txBytes && c.rxPackets >= t.rxPackets && c.txPackets >= t.txPackets) : 0;
-    if (i < 0) return undefined; // same identity, smaller counters: a different flow
-    const [t] = l.splice(i, 1);
-    if (l.length === 0) this.restored.delete(identity);
-    return t;
+    return this.recentlyClosed.claim(identity, s.counts) ?? this.restored.claim(identity, s.counts);
   }
 
   private grow(f: FlowEntry, c: Totals, now: number): void {
@@ -240,13 +221,18 @@ export class UsageLedger {
   }
 
   /** Everything not yet flushed; the ledger starts a new batch. */
-  takeBatch(): { deltas: UsageDelta[]; closed: ClosedFlow[]; open: OpenFlowState[] } {
+  takeBatch(now: number): { deltas: UsageDelta[]; closed: ClosedFlow[]; open: OpenFlowState[] } {
     const deltas = [...this.pending.values()];
     const closed = this.closed;
     this.pending = new Map();
     this.closed = [];
-    const open: OpenFlowState[] = this.unclaimed();
-    for (const f of this.flows.values()) open.push({ identity: f.identity, rxBytes: f.rxBytes, txBytes: f.txBytes, rxPackets: f.rxPackets, txPackets: f.txPackets });
+    const open: OpenFlowState[] = [];
+    // Remembered by the agent's clock; one that jumped back keeps entries a little longer.
+    this.recentlyClosed.expire(now - CLOSED_MEMORY_MS);
+    this.restored.expire(now - CLOSED_MEMORY_MS);
+    open.push(...this.restored.entries(), ...this.recentlyClosed.entries());
+    // The identity as of now: a UDP socket's remote end, for one, appears only once it connects.
+    for (const f of this.flows.values()) open.push({ identity: flowIdentity(f.stream), rxBytes: f.rxBytes, txBytes: f.txBytes, rxPackets: f.rxPackets, txPackets: f.txPackets });
     return { deltas, closed, open };
   }
 

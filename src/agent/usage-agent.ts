@@ -36,7 +36,6 @@ export class UsageAgent extends EventEmitter implements AgentView {
   readonly startedAt: number;
   private lastFlush?: number;
   private lastFlushAttempt: number;
-  private sweptOnce = false;
   private stopped = false;
 
   constructor(opts: UsageAgentOptions) {
@@ -48,7 +47,7 @@ export class UsageAgent extends EventEmitter implements AgentView {
     this.kernelInfo = opts.kernel ?? {};
     this.startedAt = this.clock();
     this.lastFlushAttempt = this.startedAt;
-    if (this.sink) this.ledger.restore(this.sink.openFlows());
+    if (this.sink) this.ledger.restore(this.sink.openFlows(), this.startedAt);
     for (const kind of ['added', 'update', 'removed'] as const) {
       this.client.on(kind, (s: Stream) => {
         if (this.stopped) return;
@@ -67,12 +66,6 @@ export class UsageAgent extends EventEmitter implements AgentView {
   private onSweep(): void {
     if (this.stopped) return;
     const now = this.clock();
-    if (!this.sweptOnce) {
-      // Every flow open now was in this complete sweep: stored states left unclaimed are flows
-      // that ended while no agent was running.
-      this.sweptOnce = true;
-      this.ledger.forgetUnclaimed();
-    }
     this.ledger.updateRates();
     this.emit('poll', now);
     // A clock that jumped back (now < last attempt) also flushes: buckets follow wall time.
@@ -84,7 +77,7 @@ export class UsageAgent extends EventEmitter implements AgentView {
     if (!this.sink) return;
     const now = this.clock();
     this.lastFlushAttempt = now;
-    const batch = this.ledger.takeBatch();
+    const batch = this.ledger.takeBatch(now);
     this.sink.flush({ time: now, ...batch });
     this.lastFlush = now;
     this.emit('flush', now);

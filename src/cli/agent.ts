@@ -3,6 +3,7 @@
  * on macOS, --simulate, --socket PATH --xnu V); every flow provider by default (usage must count
  * all traffic), --tcp/--udp/--quic narrow it. SIGINT/SIGTERM: last sweep, final flush, exit 0.
  */
+import { homedir } from 'node:os';
 import { NtstatError } from '../errors.js';
 import type { ClientProvider } from '../client/client.js';
 import { UsageAgent } from '../agent/usage-agent.js';
@@ -20,6 +21,10 @@ export const AGENT_OPTIONS: ExtraOptions = {
   db: { type: 'string' },
   'no-db': { type: 'boolean' },
   flush: { type: 'string' },
+  'keep-minutes': { type: 'string' },
+  'keep-hours': { type: 'string' },
+  'keep-days': { type: 'string' },
+  'flow-log': { type: 'string' },
   'dry-run': { type: 'boolean' },
   ...EXPORT_OPTIONS,
 };
@@ -34,39 +39,67 @@ export function agentProviders(o: CliOptions): ClientProvider[] {
 export interface AgentSettings {
   flushSeconds: number;
   db?: string;
+  noDb: boolean;
+  retention: { minuteDays?: number; hourDays?: number; dayDays?: number; flowLogRows?: number };
+}
+
+function positive(o: CliOptions, flag: string, integer = false): number | undefined {
+  const v = o.extra[flag];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new NtstatError('ERR_NTSTAT_USAGE', `--${flag} expects ${integer ? 'an integer' : 'a number'} > 0, got ${JSON.stringify(v)}`);
+  }
+  return n;
 }
 
 export function agentSettings(o: CliOptions): AgentSettings {
-  const flush = o.extra.flush;
-  let flushSeconds = 10;
-  if (flush !== undefined) {
-    flushSeconds = Number(flush);
-    if (typeof flush !== 'string' || !Number.isFinite(flushSeconds) || flushSeconds <= 0) throw new NtstatError('ERR_NTSTAT_USAGE', `--flush expects seconds > 0, got ${JSON.stringify(flush)}`);
-  }
   if (o.extra.db !== undefined && o.extra['no-db']) throw new NtstatError('ERR_NTSTAT_USAGE', 'give --db PATH or --no-db, not both');
-  const s: AgentSettings = { flushSeconds };
+  const s: AgentSettings = { flushSeconds: positive(o, 'flush') ?? 10, noDb: o.extra['no-db'] === true, retention: {} };
   if (typeof o.extra.db === 'string') s.db = o.extra.db;
+  const r = s.retention;
+  const set = (k: keyof AgentSettings['retention'], v: number | undefined) => {
+    if (v !== undefined) r[k] = v;
+  };
+  set('minuteDays', positive(o, 'keep-minutes'));
+  set('hourDays', positive(o, 'keep-hours'));
+  set('dayDays', positive(o, 'keep-days'));
+  set('flowLogRows', positive(o, 'flow-log', true));
   return s;
 }
 
-/** Opens the usage store for the agent; replaced by the SQLite store (src/store). */
-export type OpenSink = (o: CliOptions, io: CliIo, settings: AgentSettings) => Promise<(UsageSink & Partial<UsageQuery> & { close(): void }) | undefined>;
+export type AgentSink = UsageSink & Partial<UsageQuery> & { close(): void };
 
-const noStore: OpenSink = async (o, io) => {
-  if (!o.extra['no-db']) io.stderr.write('ntstat: agent: usage history is not stored in this build (live totals only)\n');
-  return undefined;
-};
+/** The usage database the settings name (default path per platform), or none with --no-db. */
+export async function openAgentSink(settings: AgentSettings, io: CliIo): Promise<AgentSink | undefined> {
+  if (settings.noDb) return undefined;
+  const { UsageStore, defaultUsageDbPath } = await import('../store/usage-store.js');
+  const path = settings.db ?? defaultUsageDbPath(io.env, io.platform, io.env.HOME ?? homedir());
+  return UsageStore.open(path, { record: true, retention: settings.retention });
+}
 
-export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFactory, openSink: OpenSink = noStore): Promise<number> {
+export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFactory): Promise<number> {
   const sub = o.positionals[0];
-  if (sub !== undefined) throw new NtstatError('ERR_NTSTAT_USAGE', `unknown agent subcommand ${JSON.stringify(sub)}`);
+  if (sub === 'install' || sub === 'uninstall' || sub === 'status') {
+    const { runAgentService } = await import('./agent-service.js');
+    return runAgentService(sub, o, io);
+  }
+  if (sub !== undefined) throw new NtstatError('ERR_NTSTAT_USAGE', `unknown agent subcommand ${JSON.stringify(sub)} (install, uninstall, status)`);
   const settings = agentSettings(o);
   const exporting = exportSettings(o.extra);
+  // The database first: a second agent on it refuses before touching the kernel.
+  const sink = await openAgentSink(settings, io);
   // The agent handles SIGINT/SIGTERM itself (last sweep and flush first), so the client gets no signal.
   const clientIo: CliIo = { ...io };
   delete clientIo.signal;
-  const { client, source } = await openLiveClient({ ...o, providers: new Set(agentProviders(o) as ('tcp' | 'udp' | 'quic')[]) }, clientIo, factory);
-  const sink = await openSink(o, io, settings);
+  let opened;
+  try {
+    opened = await openLiveClient({ ...o, providers: new Set(agentProviders(o) as ('tcp' | 'udp' | 'quic')[]) }, clientIo, factory);
+  } catch (e) {
+    sink?.close();
+    throw e;
+  }
+  const { client, source } = opened;
   let failure: unknown;
   client.on('error', (e: unknown) => {
     failure ??= e;
@@ -103,6 +136,7 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   const rx = procs.reduce((a, p) => a + p.rxBytes, 0);
   const tx = procs.reduce((a, p) => a + p.txBytes, 0);
   io.stderr.write(`ntstat: agent stopped: ${procs.reduce((a, p) => a + p.flows, 0)} flows, ${procs.length} process groups, ${rx} B received, ${tx} B sent\n`);
+  if (client.getNumDrops() > 0) io.stderr.write(`ntstat: ${client.getNumDrops()} kernel messages were lost (${JSON.stringify(client.dropCounts())}); counters of flows that ended then may be short\n`);
   if (failure instanceof NtstatError && failure.code !== 'ERR_NTSTAT_CLOSED') throw failure;
   return 0;
 }

@@ -9,6 +9,7 @@ import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
 import { defaultSourceFactory } from './sources.js';
 import { escapeTerminal } from './escape.js';
+import { privcheckText, readPrivcheck, visibilityText } from './doctor-visibility.js';
 import { NtstatError } from '../errors.js';
 import { CapturingTransport } from './doctor-report.js';
 import { printRefusal, printSelfTest, writeReport, type ReportTarget } from './doctor-selftest.js';
@@ -81,6 +82,9 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
     for (let i = 0; i < 2; i++) await client.sweep();
     line('report', writeReport(target, client.selfTest, undefined));
   }
+  line('privcheck', privcheckText(await readPrivcheck(o, io, source.privcheck)));
+  await client.sweep();
+  line('flows seen', visibilityText(client.snapshot(), { ...(uid !== undefined ? { uid } : {}), pid: process.pid }));
   client.stop();
   return 0;
 }

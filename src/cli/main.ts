@@ -17,7 +17,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   let o: CliOptions;
   try {
     // agent and usage parse their own flags too (the command must come first for those).
-    const extra = argv[0] === 'agent' ? (await import('./agent.js')).AGENT_OPTIONS : {};
+    const extra = argv[0] === 'agent' ? (await import('./agent.js')).AGENT_OPTIONS : argv[0] === 'usage' ? (await import('./usage.js')).USAGE_OPTIONS : {};
     o = parseCli(argv, io.env, extra);
   } catch (e) {
     if (e instanceof NtstatError) {
@@ -55,6 +55,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         }
         const { runAgent } = await import('./agent.js');
         return await runAgent(o, io, defaultSourceFactory);
+      }
+      case 'usage': {
+        const { runUsage } = await import('./usage.js');
+        return await runUsage(o, io);
       }
       case 'log':
       case 'json':

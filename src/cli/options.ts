@@ -4,7 +4,7 @@ import { NtstatError } from '../errors.js';
 import type { StreamProvider } from '../model/stream.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
 
-export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent'] as const;
+export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent', 'usage'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Options a command adds for itself (agent, usage): parsed here, interpreted by the command. */
@@ -123,7 +123,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     throw usage(`--interface expects one of ${INTERFACES.join(', ')}`);
   }
   if (v.format !== undefined && v.format !== 'ntcap' && v.format !== 'libntstat') throw usage('--format expects ntcap or libntstat');
-  if (v.by !== undefined && (command as string) !== 'usage' && !['stream', 'process', 'app'].includes(v.by)) throw usage('--by expects stream, process or app');
+  if (v.by !== undefined && command !== 'usage' && !['stream', 'process', 'app'].includes(v.by)) throw usage('--by expects stream, process or app');
   if (v.xnu !== undefined && v.macos !== undefined) throw usage('give --xnu or --macos, not both');
   if (v.process !== undefined && /^\/.*\/[a-z]*$/s.test(v.process)) {
     try {

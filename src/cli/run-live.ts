@@ -29,6 +29,8 @@ export interface LiveSource {
   clock?: () => number;
   /** How the layout self-test's flows reach this kernel (default: real loopback sockets). */
   calibrationFlows?: CalibrationFlowMaker;
+  /** sysctl net.statistics_privcheck of this kernel (doctor), when the source knows it. */
+  privcheck?: () => number | undefined;
   /** Starts whatever drives the source (the simulator's clock); returns a stop function. */
   start?(): () => void;
 }

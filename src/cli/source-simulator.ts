@@ -123,6 +123,7 @@ export function simulatedSource(o: CliOptions): LiveSource {
     simulated: true,
     xnuLabel: label,
     calibrationFlows: simulatedFlowMaker(kernel),
+    privcheck: () => (kernel.core.privcheck ? 1 : 0),
     banner,
     // Stream times follow simulated time, anchored at the wall clock when the session started.
     clock: () => wallStart + kernel.now,

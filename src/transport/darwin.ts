@@ -249,6 +249,14 @@ export function readNstatFlushFailures(libc: Libc = loadLibc()): number | undefi
   return new DataView(buf.buffer).getUint32(OFFSET, true);
 }
 
+/** An int sysctl (e.g. net.statistics_privcheck, BEHAVIOUR.md §1); undefined if unreadable. */
+export function readIntSysctl(name: string, libc: Libc = loadLibc()): number | undefined {
+  const v = new Uint8Array(4);
+  const len = new BigUint64Array([4n]);
+  if (libc.sysctlbyname(name, v, len) < 0) return undefined;
+  return new DataView(v.buffer).getInt32(0, true);
+}
+
 /** A string sysctl: ask for its size, then read it; undefined if it does not exist. */
 function sysctlString(libc: Libc, name: string): string | undefined {
   const len = new BigUint64Array(1);

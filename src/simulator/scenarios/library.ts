@@ -2,6 +2,7 @@
  * The shipped scenarios. Each is a small program over the toolkit; rates and populations are
  * multiplied by `ctx.scale` so tests can run them smaller without changing their shape.
  */
+import { Rng } from '../prng.js';
 import { SERVER_APPS, UDP_APPS, endpoint } from '../world/catalog.js';
 import { TCPS, type KernelSocket, type NetInterface, type Process } from '../world/entities.js';
 import {
@@ -86,6 +87,7 @@ export const idleLaptop: Scenario = {
     const node = w.spawn('node');
     const l2 = w.tcpSocket(node, 4);
     w.tcpListen(l2, endpoint('127.0.0.1', 3000));
+    daemonsWorkingForApps(ctx, apps, m.primary);
     // Userland flows (Network.framework) where the dialect has them.
     if (ctx.caps.userland) {
       for (let i = 0; i < n(ctx, 12); i++) {
@@ -126,6 +128,22 @@ export const idleLaptop: Scenario = {
     });
   },
 };
+
+/**
+ * Daemons working for apps (issue 13 §2, "responsible app"): nsurlsessiond downloads for the app
+ * that asked, so its sockets are delegated (SOF_DELEGATED) and the kernel reports epid/eupid/euuid
+ * of the app while pid/uuid/pname name the daemon (BEHAVIOUR.md §5.1, `nstat_tcp_copy_descriptor`).
+ * Drawn from a generator of its own so the rest of the scenario is unchanged.
+ */
+function daemonsWorkingForApps(ctx: ScenarioContext, apps: AppPool, ifp: NetInterface): void {
+  const w = ctx.world;
+  const rng = new Rng(0x6e7375 ^ w.now);
+  const dctx: ScenarioContext = { ...ctx, rng };
+  const daemon = w.spawn('nsurlsessiond');
+  for (const { proc } of apps.all().slice(0, n(ctx, 4))) {
+    tcpClient(dctx, { proc: daemon, delegate: proc, remote: remoteFor(rng, 4, 443), ifp, rttMs: 30, rxBytes: rng.logUniform(1e5, 5e6), txBytes: rng.logUniform(1e3, 2e4), lifeMs: rng.logUniform(600_000, 3_600_000), close: 'active' });
+  }
+}
 
 /** Hundreds of short TLS connections, IPv4/IPv6, QUIC where the dialect has it. */
 export const browserBurst: Scenario = {
