@@ -31,7 +31,8 @@ import type { Row } from './client-cost.js';
 const STREAMS = Number(process.env.NTSTAT_BENCH_E2E_STREAMS ?? 2000);
 const WARMUP_S = 3;
 const WINDOW_S = 10;
-const GOAL_PCT = 2;
+/** Issue 17: an always-on view costs at most 1 % of a core (`top`; json is held to the same). */
+const GOAL_PCT = 1;
 /** The CLI's default SO_RCVBUF request (client.ts), which on a Mac sizes the kernel queue. */
 const CLI_RCVBUF = 4 << 20;
 

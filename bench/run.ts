@@ -10,6 +10,7 @@ import { fmt } from './common.js';
 import { benchClient } from './client-cost.js';
 import { benchReplay, replayRows } from './replay.js';
 import { benchStartup, startupRows } from './startup.js';
+import { benchAgent } from './agent.js';
 
 interface Row {
   figure: string;
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
   const more = await benchClient();
   rows.push(...more.rows);
   Object.assign(results, more.results);
+  // The usage agent (issue 14): database size over 30 simulated days, CPU at 2 000 flows.
+  const agent = await benchAgent();
+  rows.push(...agent.rows);
+  Object.assign(results, agent.results);
   const w = [Math.max(...rows.map((r) => r.figure.length)), Math.max(...rows.map((r) => r.value.length)), Math.max(...rows.map((r) => r.goal.length))];
   const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(w[0])}  ${b.padEnd(w[1])}  ${c.padEnd(w[2])}  ${d}`;
   console.log(line('figure', 'measured', 'goal', 'met'));

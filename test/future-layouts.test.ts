@@ -174,6 +174,7 @@ function checkOutput(name: FutureLayoutName, r: { code: number | null; out: stri
   assert.match(r.err, EXPECTED[name] === 'verified' ? /layout verified by self-test/ : /layout INFERRED by self-test/);
   const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { provider: string; local?: { port: number }; remote?: { port: number }; counts?: Record<string, number>; layout?: string; pid?: number });
   assert.ok(events.length >= 30);
+  assert.doesNotMatch(r.out, /"route":\{\}/, 'an emptied route descriptor prints no route object');
   for (const e of events) assert.equal(e.layout, EXPECTED[name] === 'inferred' ? 'inferred' : undefined);
   const cal = events.filter((e) => e.provider === 'tcp' && e.counts && ((e.counts.rxBytes === 6151 && e.counts.txBytes === 4099) || (e.counts.rxBytes === 4099 && e.counts.txBytes === 6151)));
   assert.ok(cal.length > 0, 'the calibration connection is reported with its exact byte counts');

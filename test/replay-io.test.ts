@@ -17,6 +17,7 @@ import { encodeMessage } from '../src/protocol/encode.js';
 import { providerId } from '../src/protocol/constants.js';
 import { dialectFor } from '../src/protocol/dialect.js';
 import { main } from '../src/cli/main.js';
+import { clock } from '../src/cli/format-log.js';
 import { concat } from './helpers/facts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ntstat-replay-io-'));
@@ -161,4 +162,15 @@ test('replay log output larger than the output buffer is complete and in order (
   for (let i = 1; i <= n; i++) assert.equal(lines[i], ` + 22:13:20 TCP 10.0.0.1 ${i} - 10.0.0.2 443 pid:${i} (p)`);
   assert.ok(out.length > OUTPUT_FLUSH_BYTES);
   assert.ok(writes < n / 10, `${writes} writes for ${n} lines: output is not buffered`);
+});
+
+test('log clock text is right across second boundaries and zones (memoised per second)', () => {
+  const T0 = 1_700_000_000_000; // 2023-11-14T22:13:20Z
+  const seq: [number, string][] = [[T0, '22:13:20'], [T0 + 999, '22:13:20'], [T0 + 1000, '22:13:21'], [T0 - 1, '22:13:19'], [T0 + 3_600_000, '23:13:20'], [T0, '22:13:20']];
+  for (const [t, want] of seq) {
+    const local = new Date(t);
+    const two = (n: number) => String(n).padStart(2, '0');
+    assert.equal(clock(t, false), `${two(local.getHours())}:${two(local.getMinutes())}:${two(local.getSeconds())}`);
+    assert.equal(clock(t, true), want);
+  }
 });

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />  // the functions given to page.evaluate run in the browser
 /**
  * The dashboard in a real browser: Debian's chromium driven by playwright-core (which never
- * downloads a browser here: executablePath), the simulator behind a real client. Asserts rows,
+ * downloads a browser here: executablePath), the real UsageAgent on a real client over the simulator. Asserts rows,
  * a drawn chart (non-empty canvas pixels), sorting, the rate/total toggle, the app drill-down,
  * the history range picker, kernel strings shown literally (no <img> from a process name, no
  * dialog), no CSP violation, 401 without the token and 403 for a rebound DNS name.
@@ -113,6 +113,14 @@ test('dashboard in chromium: live table and chart, sorting, drill-down, history,
     // The stacked chart is drawn (pixels on the canvas), with a legend entry per series.
     assert.ok((await painted(page, '#live-chart')) > 0.02, 'live chart has pixels');
     assert.ok((await page.$$('#live-legend li')).length >= 3);
+    // Hovering the chart shows the values at that time, names as text.
+    const over = page.locator('#live-chart .u-over');
+    const box = (await over.boundingBox())!;
+    await over.hover({ position: { x: box.width - 5, y: box.height / 3 } });
+    await page.waitForSelector('#live-chart .tip:not([hidden]) .tip-row');
+    const tipNames = await page.$$eval('#live-chart .tip .tip-name', (xs) => xs.map((x) => x.textContent ?? ''));
+    assert.ok(tipNames.length > 0 && tipNames.every((n) => live.apps.some((a: { app: string }) => a.app === n) || n === 'other apps' || n.includes('\\u{')), tipNames.join(', '));
+    await page.mouse.move(0, 0);
 
     // Kernel strings are text: the hostile process name appears literally and creates nothing.
     const xssRow = page.locator('#apps-table tbody tr', { hasText: XSS });
@@ -138,7 +146,12 @@ test('dashboard in chromium: live table and chart, sorting, drill-down, history,
     const totalsOrder = await rowApps(page);
     assert.deepEqual(totalsOrder.slice(0, 5), byTotal.map((a: { app: string }) => a.app));
     await page.click('[data-metric="rate"]');
-    if (SHOTS) await shot(page, 'dashboard-live.png');
+    if (SHOTS) {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await over.hover({ position: { x: box.width * 0.72, y: box.height / 3 } });
+      await page.screenshot({ path: join(repo, 'docs', 'dashboard-live.png') });
+      await page.mouse.move(0, 0);
+    }
 
     // Processes view: one row per process group, PIDs shown.
     await page.click('[data-group="process"]');

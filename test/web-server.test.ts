@@ -2,7 +2,7 @@
  * The dashboard's HTTP server without a browser: the listen policy, the token (401 without it,
  * then an HttpOnly SameSite=Strict cookie), the Host check (403), the CSP on every answer, no
  * inline script in the page, /metrics tokenless from loopback only, and the JSON API and SSE
- * fed by a real client over the simulator (time advanced by steps, not by the clock).
+ * fed by the real UsageAgent on a real client over the simulator (time advanced by steps, not by the clock).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { checkListenPolicy, parseListen } from '../src/web/listen.js';
 import { startWebServer, type WebServer } from '../src/web/server.js';
 import { hostileNames } from '../src/simulator/scenarios/hostile-names.js';
 import { SimAgentView } from './helpers/sim-agent-view.js';
+import { main } from '../src/cli/main.js';
 
 interface Reply {
   status: number;
@@ -218,6 +219,20 @@ test('/api/usage and /api/series answer from the store; bad parameters are a 400
   }
 });
 
+test('/api/usage gives the same rows as `ntstat usage --json` on the agent\'s database', async () => {
+  const until = new Date(view.now() + 60_000).toISOString();
+  const since = new Date(view.now() - 3_600_000).toISOString();
+  for (const by of ['app', 'process', 'interface', 'hour']) {
+    const api = JSON.parse((await get(srv.port, `/api/usage?since=${since}&until=${until}&by=${by}`, auth)).body.toString());
+    const out: string[] = [];
+    const io = { stdout: { write: (c: string) => out.push(c) }, stderr: { write: () => true }, env: {}, platform: 'linux' as const };
+    assert.equal(await main(['usage', '--json', '--db', view.dbPath, '--since', since, '--until', until, '--by', by], io), 0);
+    const cli = out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.ok(cli.length > 0, by);
+    assert.deepEqual(api.rows, cli, by);
+  }
+});
+
 test('/api/events: one poll event per agent poll, carrying that poll\'s time', async () => {
   const events: { event: string; data: { time: number } }[] = [];
   let buf = '';
@@ -247,11 +262,16 @@ test('/api/events: one poll event per agent poll, carrying that poll\'s time', a
     await view.step(1000);
     times.push(view.now());
   }
-  for (let i = 0; i < 50 && events.length < 4; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 50 && events.length < 7; i++) await new Promise((r) => setImmediate(r));
   req.destroy();
   assert.equal(events[0].event, 'poll', 'the current snapshot first');
   assert.deepEqual(
-    events.slice(1).map((e) => e.data.time),
+    events.slice(1).filter((e) => e.event === 'poll').map((e) => e.data.time),
+    times,
+  );
+  // The agent flushes after every sweep here (flushSeconds 0): one flush event each.
+  assert.deepEqual(
+    events.filter((e) => e.event === 'flush').map((e) => e.data.time),
     times,
   );
 });

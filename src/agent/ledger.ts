@@ -35,12 +35,12 @@ interface FlowEntry extends Totals {
 
 const MINUTE = 60_000;
 /**
- * How long a closed flow's identity and final counters are remembered (and persisted with the
+ * How long (2 min: TIME_WAIT is 2 MSL = 30 s on macOS, plus margin) a closed flow's identity and final counters are remembered (and persisted with the
  * open flows): a TCP socket in TIME_WAIT stays on the kernel's pcb list, so a new session's
  * ADD_ALL reports it again with its full counters (BEHAVIOUR.md §2.3, §3.2), as does a source the
  * client brings back after reaping it. Without this memory those bytes would count twice.
  */
-const CLOSED_MEMORY_MS = 10 * MINUTE;
+const CLOSED_MEMORY_MS = 2 * MINUTE;
 
 export function interfaceName(s: Stream): string {
   return s.ifindex ? `if${s.ifindex}` : '?';

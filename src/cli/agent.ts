@@ -13,6 +13,8 @@ import type { CliIo } from './io.js';
 import type { CliOptions, ExtraOptions } from './options.js';
 import { clientProviders, openLiveClient, type LiveSourceFactory } from './run-live.js';
 import { escapeTerminal } from './escape.js';
+import { WEB_OPTIONS, checkDashboardFlags, startDashboard } from './web.js';
+import type { WebServer } from '../web/server.js';
 import { EXPORT_OPTIONS, exportSettings } from './export-options.js';
 import { startOtlpExport, type OtlpExport } from '../export/otlp.js';
 
@@ -26,6 +28,7 @@ export const AGENT_OPTIONS: ExtraOptions = {
   'keep-days': { type: 'string' },
   'flow-log': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  ...WEB_OPTIONS,
   ...EXPORT_OPTIONS,
 };
 
@@ -86,6 +89,7 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   }
   if (sub !== undefined) throw new NtstatError('ERR_NTSTAT_USAGE', `unknown agent subcommand ${JSON.stringify(sub)} (install, uninstall, status)`);
   const settings = agentSettings(o);
+  checkDashboardFlags(o);
   const exporting = exportSettings(o.extra);
   // The database first: a second agent on it refuses before touching the kernel.
   const sink = await openAgentSink(settings, io);
@@ -108,6 +112,7 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   if (source.xnuLabel) kernel.xnu = source.xnuLabel;
   const agent = new UsageAgent({ client, flushSeconds: settings.flushSeconds, kernel, ...(sink ? { sink } : {}), ...(source.clock ? { clock: source.clock } : {}) });
   let stopSource: (() => void) | undefined;
+  let web: WebServer | undefined;
   let otlp: OtlpExport | undefined;
   try {
     await agent.start();
@@ -118,6 +123,7 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
     }
     const providers = client.providers().filter((p) => p.available).map((p) => p.provider);
     io.stderr.write(`ntstat: agent recording ${providers.join(', ') || 'nothing'}${sink ? ` to ${escapeTerminal(sink.path)} (flush every ${settings.flushSeconds} s)` : ''}\n`);
+    web = await startDashboard(o, io, agent);
     await new Promise<void>((resolve) => {
       if (io.signal?.aborted) return resolve();
       io.signal?.addEventListener('abort', () => resolve(), { once: true });
@@ -126,6 +132,7 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
     });
     await agent.stop();
   } finally {
+    await web?.close();
     // After the agent's last sweep: one last push with the final totals.
     await otlp?.stop().catch(() => {});
     stopSource?.();

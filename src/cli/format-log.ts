@@ -17,7 +17,20 @@ function two(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/** The last clock text per zone: events come in bursts within one second (a Date per event was a replay hot spot). */
+const lastClock = { utc: { second: NaN, text: '' }, local: { second: NaN, text: '' } };
+
 export function clock(time: number, utc = false): string {
+  const memo = utc ? lastClock.utc : lastClock.local;
+  const second = Math.floor(time / 1000);
+  if (second !== memo.second) {
+    memo.text = formatClock(time, utc);
+    memo.second = second;
+  }
+  return memo.text;
+}
+
+function formatClock(time: number, utc: boolean): string {
   const d = new Date(time);
   return utc
     ? `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`

@@ -9,6 +9,8 @@ Usage:
   ntstat replay FILE  replay a recording (ntcap or libntstat)
   ntstat serve --socket PATH   serve a simulated kernel to one --socket client
   ntstat agent        always-on recorder of per-process usage (foreground; Ctrl-C stops)
+  ntstat usage        usage history from the agent's database (--by app|process|...)
+  ntstat web          the agent with its dashboard in your browser (live and history charts)
 
 Common options:
   --tcp --udp --quic --all   providers to show (default: tcp)
@@ -89,7 +91,18 @@ Examples:
   ntstat serve --socket /tmp/nstat.sock --macos 13.5 --scenario browser-burst &
   ntstat json --socket /tmp/nstat.sock --macos 13.5 --duration 3
 `,
+  usage: `ntstat usage [--db PATH] [--since T] [--until T] [--by app|process|pid|interface|day|hour] [--top N] [--json|--csv]
+
+Totals from the agent's database, largest first (day/hour: in time order); works while the agent runs.
+  T: 90m, 1h, 24h, 7d, today, yesterday (local midnight), now, or an ISO date/time.
+  Default: --since today --until now --by app.  --json: one object per line, exact numbers.
+
+Examples:
+  ntstat usage --since 7d --by process --top 10
+  ntstat usage --since yesterday --until today --by hour --csv
+`,
   agent: `ntstat agent [--tcp] [--udp] [--quic] [--flush SECONDS] [--db PATH | --no-db] [source options]
+       ntstat agent install [--dry-run] [flags] | uninstall | status
 
 Records per-process and per-interface usage of every flow provider (TCP, UDP, QUIC, kernel and
 userland) until Ctrl-C or SIGTERM, which take a last sweep and a final flush. Totals are
@@ -99,10 +112,31 @@ Export: --otlp URL [--otlp-interval SECONDS (15)] pushes OpenTelemetry (OTLP/HTT
 /metrics (with --listen) takes --metrics-pid, --node-exporter-names, --max-processes N (200),
 --metrics-ttl SECONDS (600).
 
+Retention: --keep-minutes DAYS (7), --keep-hours DAYS (90), --keep-days DAYS (for ever),
+--flow-log N closed flows (50000). install: a per-user LaunchAgent running 'ntstat agent' with the
+flags given (macOS); elsewhere the equivalent systemd user unit is printed. See docs/agent.md.
+Dashboard: --listen [HOST:PORT] serves it (default 127.0.0.1:9183) and prints its URL with a
+token; a non-loopback address needs --allow-remote as well. See docs/web-api.md.
+
 Examples:
   ntstat agent
   ntstat agent --simulate --scenario browser-burst --no-db
+  ntstat agent install --flush 30
+  ntstat agent --listen 127.0.0.1:9183
   ntstat agent --otlp http://collector:4318/v1/metrics --max-processes 50
+`,
+  web: `ntstat web [--listen HOST:PORT] [--allow-remote] [--no-open] [agent options] [source options]
+
+The agent (see 'ntstat agent --help') with its dashboard on a free loopback port, opened in your
+browser ($BROWSER, else open/xdg-open) unless --no-open. Prints the URL with its token on stderr:
+  dashboard: http://127.0.0.1:PORT/?token=…
+Live: per-app stacked rates (receive above, transmit below), sortable app/process table with a
+rate/total toggle, an app's flows. History: 1 h, 24 h, 7 d, 30 d or custom range, per app or
+interface. Health: kernel, dialect, providers, drops, database. Everything is served locally.
+
+Examples:
+  npx ntstat web --simulate
+  ntstat web --no-open --listen 127.0.0.1:9183
 `,
   doctor: `ntstat doctor [--xnu V | --macos V] [--self-test] [--report FILE [--no-redact]]
 

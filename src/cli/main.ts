@@ -17,8 +17,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   let o: CliOptions;
   try {
     // agent and usage parse their own flags too (the command must come first for those).
-    const extra = argv[0] === 'agent' ? (await import('./agent.js')).AGENT_OPTIONS : argv[0] === 'usage' ? (await import('./usage.js')).USAGE_OPTIONS : {};
-    o = parseCli(argv, io.env, extra);
+    const agentLike = argv[0] === 'agent' || argv[0] === 'web';
+    const extra = agentLike ? (await import('./agent.js')).AGENT_OPTIONS : argv[0] === 'usage' ? (await import('./usage.js')).USAGE_OPTIONS : {};
+    o = parseCli(agentLike ? (await import('./web.js')).bareListen(argv) : argv, io.env, extra);
   } catch (e) {
     if (e instanceof NtstatError) {
       io.stderr.write(`ntstat: ${e.message}\nRun 'ntstat --help' for usage.\n`);
@@ -55,6 +56,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         }
         const { runAgent } = await import('./agent.js');
         return await runAgent(o, io, defaultSourceFactory);
+      }
+      case 'web': {
+        // The agent with its dashboard on a free loopback port (src/cli/web.ts).
+        if (io.platform !== 'darwin' && !o.simulate && !o.socket) {
+          io.stderr.write(unsupportedOsMessage(io.platform));
+          return 1;
+        }
+        const { runWeb } = await import('./web.js');
+        return await runWeb(o, io, defaultSourceFactory);
       }
       case 'usage': {
         const { runUsage } = await import('./usage.js');

@@ -4,7 +4,7 @@ import { NtstatError } from '../errors.js';
 import type { StreamProvider } from '../model/stream.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
 
-export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent', 'usage'] as const;
+export const COMMANDS = ['log', 'top', 'json', 'doctor', 'replay', 'serve', 'agent', 'usage', 'web'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Options a command adds for itself (agent, usage): parsed here, interpreted by the command. */

@@ -93,7 +93,8 @@ export function streamToJson(event: string, time: number, s: Stream): JsonEvent 
     if (dst !== undefined) r.destination = dst;
     if (mask !== undefined) r.mask = mask;
     if (gw !== undefined) r.gateway = gw;
-    j.route = r;
+    // Absent data is omitted: a route descriptor an inferred layout left empty has no route object.
+    if (dst !== undefined || mask !== undefined || gw !== undefined) j.route = r;
   }
   if (s.counts) {
     const c: Record<string, number> = {};

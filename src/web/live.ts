@@ -100,7 +100,7 @@ export class LiveHistory {
   }
 
   /**
-   * The top `top` apps by bytes over the window, plus "other" for the rest; times in seconds.
+   * The top `top` apps by bytes over the window, plus "other" for the rest; times in ms (as the store's).
    * `app` restricts it to one app (the drill-down chart).
    */
   series(top = 10, app?: string): RateSeries {
@@ -131,8 +131,8 @@ export class LiveHistory {
       }
     }
     if (hasOther) series.push(other);
-    const times = this.samples.map((s) => s.time / 1000);
-    const step = times.length > 1 ? (times[times.length - 1] - times[0]) / (times.length - 1) : 1;
-    return { stepSeconds: Math.max(0.001, Math.round(step * 1000) / 1000), times, series };
+    const times = this.samples.map((s) => s.time);
+    const stepMs = times.length > 1 ? (times[times.length - 1] - times[0]) / (times.length - 1) : 1000;
+    return { stepSeconds: Math.max(0.001, Math.round(stepMs) / 1000), times, series };
   }
 }

@@ -14,6 +14,11 @@ const cssVar = (name) => CSS.getPropertyValue(name).trim();
 export function stackedChart(box, opts = {}) {
   let plot = null;
   let keys = '';
+  let current = { times: [], series: [] };
+  const tip = el('div', 'tip');
+  tip.hidden = true;
+  box.classList.add('has-tip');
+  box.append(tip);
   const height = opts.height ?? 300;
   const unit = opts.unit ?? ((v) => `${bytes(v)}/s`);
 
@@ -41,6 +46,7 @@ export function stackedChart(box, opts = {}) {
         ...size(),
         legend: { show: false },
         cursor: { points: { show: false }, drag: { x: false, y: false } },
+        hooks: { setCursor: [(u) => showTip(u)] },
         scales: { x: { time: true } },
         axes: [
           { stroke: axisColor, grid, ticks: grid },
@@ -53,6 +59,33 @@ export function stackedChart(box, opts = {}) {
     );
   }
 
+  /** The values under the cursor: time, then each series' receive/transmit (largest first). */
+  function showTip(u) {
+    const i = u.cursor.idx;
+    if (i === null || i === undefined || u.cursor.left < 0 || current.times.length === 0) {
+      tip.hidden = true;
+      return;
+    }
+    clear(tip);
+    tip.append(el('div', 'tip-time', new Date(current.times[i] * 1000).toLocaleTimeString()));
+    const rows = current.series.map((s) => ({ s, rx: s.rx[i] ?? 0, tx: s.tx[i] ?? 0 })).filter((r) => r.rx + r.tx > 0);
+    rows.sort((a, b) => b.rx + b.tx - (a.rx + a.tx));
+    for (const r of rows.slice(0, 8)) {
+      const line = el('div', 'tip-row');
+      const sw = el('span', 'sw');
+      sw.style.background = colorFor(r.s.key, r.s.other);
+      line.append(sw, el('span', 'tip-name', r.s.other ? 'other apps' : shown(r.s.key)), el('span', 'rx', `↓ ${unit(r.rx)}`), el('span', 'tx', `↑ ${unit(r.tx)}`));
+      tip.append(line);
+    }
+    if (rows.length === 0) tip.append(el('div', 'muted', 'no traffic'));
+    tip.hidden = false;
+    const left = u.cursor.left + u.over.offsetLeft;
+    const flip = left > box.clientWidth / 2;
+    tip.style.left = flip ? '' : `${left + 14}px`;
+    tip.style.right = flip ? `${box.clientWidth - left + 14}px` : '';
+    tip.style.top = `${u.over.offsetTop + 8}px`;
+  }
+
   /** @param {number[]} times seconds; @param {{key, rx: number[], tx: number[], other?: boolean}[]} series */
   function update(times, series) {
     const k = series.map((s) => (s.other ? '\u0000other' : s.key)).join('\u0001');
@@ -60,6 +93,7 @@ export function stackedChart(box, opts = {}) {
       keys = k;
       build(series);
     }
+    current = { times, series };
     const n = times.length;
     const cumRx = [];
     const cumTx = [];

@@ -71,7 +71,7 @@ export async function refreshHistory() {
   const stepLabel = step >= 86400 ? 'day' : step >= 3600 ? 'hour' : step >= 60 ? 'minute' : `${step} s`;
   $('history-range').textContent = `${dateTime(usage.since)} – ${dateTime(usage.until)} · bytes per ${stepLabel}`;
   if (!chart) chart = stackedChart($('history-chart'), { legend: $('history-legend'), unit: (v) => bytes(v), stepped: true });
-  chart.update(series.times, series.series);
+  chart.update(series.times.map((t) => t / 1000), series.series);
   renderBars(usage.rows);
 }
 

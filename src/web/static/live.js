@@ -60,7 +60,7 @@ function press(selector, on) {
 /** Backfill the chart from the agent's in-memory five minutes (the page may open late). */
 export async function backfillLive() {
   const s = await getJson('/api/series?window=live&top=100');
-  const samples = s.times.map((t) => ({ t, rates: new Map() }));
+  const samples = s.times.map((t) => ({ t: t / 1000, rates: new Map() }));
   for (const se of s.series) {
     if (se.other) continue;
     se.rx.forEach((v, i) => {
