@@ -5,11 +5,14 @@
 export { NtstatError, isNtstatError } from './errors.js';
 export type { NtstatErrorCode } from './errors.js';
 export { NetworkStatisticsClient, explainSubscribeError } from './client/client.js';
-export type { ClientOptions, ClientProvider, ClientEvent, ClientState, DropInfo, DropReason, ProviderStatus } from './client/client.js';
+export type { ClientOptions, ClientProvider, ClientEvent, ClientEvents, ClientState, DropInfo, DropReason, ProviderStatus } from './client/client.js';
 export { createNetworkStatisticsClient } from './client/compat.js';
+export { list } from './client/list.js';
+export type { ListOptions } from './client/list.js';
+export type { ClientEventMap } from './client/events.js';
 export type { NetworkStatisticsListener, CompatClient, CompatOptions } from './client/compat.js';
 export { SourceTable } from './client/source-table.js';
-export type { StreamEvent, StreamEventKind } from './client/source-table.js';
+export type { StreamEvent, StreamEventKind } from './model/events.js';
 export type { Stream, StreamCounts, StreamProvider, InterfaceKind } from './model/stream.js';
 export { ProcessTotals, groupKey } from './model/process-totals.js';
 export type { ProcessTotal, GroupBy } from './model/process-totals.js';

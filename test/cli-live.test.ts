@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,7 +109,8 @@ test('--record writes ntcap that replays to the same streams', () => {
 test('kill -9 during --record: every complete record is recovered, the torn tail reported', async () => {
   const file = join(dir, 'killed.ntcap');
   const child = spawn(process.execPath, [bin, 'json', '--simulate', '--scenario', 'churn-10k', '--interval', '0.2', '--record', file], { stdio: ['ignore', 'ignore', 'ignore'] });
-  await new Promise((r) => setTimeout(r, 2500));
+  // Step-bound, not time-bound: kill once the file holds records, however slow the machine is.
+  for (let i = 0; i < 600 && !(existsSync(file) && statSync(file).size > 64 * 1024); i++) await new Promise((r) => setTimeout(r, 100));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   assert.ok(existsSync(file));
@@ -133,7 +134,7 @@ test('--socket PATH: a client speaks to `ntstat serve` over a Unix datagram sock
   const sock = join(dir, 'k.sock');
   const server = spawn(process.execPath, [bin, 'serve', '--socket', sock, '--macos', '13.5', '--scenario', 'server', '--duration', '8'], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
-    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
     assert.ok(existsSync(sock), 'server bound its socket');
     const r = run(['json', '--socket', sock, '--macos', '13.5', '--duration', '2']);
     assert.equal(r.code, 0, r.err);

@@ -281,7 +281,9 @@ if (!H.facts) {
       }
       const dt = performance.now() - t0;
       slowest = Math.max(slowest, dt);
-      if (dt > 250) throw new Error(`decode took ${dt.toFixed(1)} ms for ${bytes.length} bytes`);
+      // A hang detector with a wide margin (decoding 700 bytes takes microseconds; a loaded CI
+      // box must not fail it); the speed itself is measured by `npm run bench`.
+      if (dt > 5000) throw new Error(`decode took ${dt.toFixed(1)} ms for ${bytes.length} bytes`);
     };
 
     test('random bytes (5000 cases)', { timeout: 20_000 }, () => {

@@ -172,7 +172,8 @@ function drainNtcap(open: () => NtcapReader, input: Uint8Array, size: number): N
   if (r.tornTail && (r.tornTail.offset < 0 || r.tornTail.offset + r.tornTail.bytes !== size)) throw new InvariantError(`torn tail ${JSON.stringify(r.tornTail)} in ${size} bytes`, input);
   const ms = performance.now() - t0;
   slowest = Math.max(slowest, ms);
-  if (ms > 250 + size * 0.02) throw new InvariantError(`reading ${size} bytes took ${ms.toFixed(1)} ms`, input);
+  // A hang detector with a wide margin (speed is for npm run bench).
+  if (ms > 5000 + size * 0.2) throw new InvariantError(`reading ${size} bytes took ${ms.toFixed(1)} ms`, input);
   replay(
     out.filter((x) => x.direction === Direction.FromKernel || x.direction === Direction.ToKernel).map((x) => ({ time: Number(x.timeNs / 1_000_000n), data: x.data, offset: x.offset })),
     r.header.xnu,
@@ -198,7 +199,8 @@ function drainLibntstat(gen: () => Generator<LibntstatRecord>, input: Uint8Array
   if (total > size) throw new InvariantError(`records hold ${total} bytes of a ${size}-byte file`, input);
   const ms = performance.now() - t0;
   slowest = Math.max(slowest, ms);
-  if (ms > 250 + size * 0.02) throw new InvariantError(`reading ${size} bytes took ${ms.toFixed(1)} ms`, input);
+  // A hang detector with a wide margin (speed is for npm run bench).
+  if (ms > 5000 + size * 0.2) throw new InvariantError(`reading ${size} bytes took ${ms.toFixed(1)} ms`, input);
   replay(
     out.map((x) => ({ time: x.time * 1000, data: x.data, offset: x.offset })),
     xnu,

@@ -177,8 +177,9 @@ describe('DatagramFdTransport on a real socketpair', { skip: NATIVE_SKIP }, () =
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 10_000 });
     const m = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { onClose: number; loopEmpty: number };
     t.diagnostic(`onClose after ${m.onClose.toFixed(3)} ms, event loop empty after ${m.loopEmpty.toFixed(3)} ms`);
-    assert.ok(m.onClose >= 0 && m.onClose < 100, `onClose ${m.onClose}`);
-    assert.ok(m.loopEmpty < 100, `loop empty after ${m.loopEmpty} ms`);
+    // Wide margins (a loaded machine): a handle left referenced would keep the loop alive forever.
+    assert.ok(m.onClose >= 0 && m.onClose < 2000, `onClose ${m.onClose}`);
+    assert.ok(m.loopEmpty < 2000, `loop empty after ${m.loopEmpty} ms`);
   });
 
   test('importing ntstat modules loads no native code; loadLibc() does', async () => {

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 import { main } from './main.js';
 import { processIo } from './io.js';
+import { watchStdoutPipe } from './pipe-watch.js';
 
 const controller = new AbortController();
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort(sig));
 // `ntstat json | head` closes our stdout early: exit quietly instead of throwing EPIPE.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
+watchStdoutPipe();
 main(process.argv.slice(2), processIo(controller.signal)).then(
   (code) => {
     process.exitCode = code;

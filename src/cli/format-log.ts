@@ -4,13 +4,15 @@
  * `bytes (tx/rx):a/b  packets:c/d <medium>` line after removals and updates; `FAILED`.
  * Streams present when the subscription started are indented by one space, as in the demo.
  */
-import type { StreamEvent } from '../client/source-table.js';
+import type { StreamEvent } from '../model/events.js';
 import type { Stream } from '../model/stream.js';
 import { endpointAddressText, isEndpoint, type Endpoint, type OtherSockaddr } from '../protocol/sockaddr.js';
 import { escapeTerminal } from './escape.js';
 
 export interface LogFormatOptions {
   utc?: boolean;
+  /** Host name of the remote address (--resolve), shown after the address. */
+  remoteHost?: string;
 }
 
 function two(n: number): string {
@@ -75,10 +77,11 @@ function medium(s: Stream): string {
   return s.interface;
 }
 
-function describe(s: Stream): string {
+function describe(s: Stream, remoteHost?: string): string {
   if (s.provider === 'ifnet') return `IFNET ${escapeTerminal(s.ifname ?? '?')} index:${s.ifindex ?? '?'}`;
   if (s.provider === 'route') return `ROUTE ${ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined)} index:${s.ifindex ?? '?'}`;
-  return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)} ${owner(s)}`;
+  const host = remoteHost !== undefined ? ` (${escapeTerminal(remoteHost)})` : '';
+  return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)}${host} ${owner(s)}`;
 }
 
 function bytesLine(s: Stream): string | undefined {
@@ -95,15 +98,15 @@ export function formatLogEvent(ev: StreamEvent & { initial?: boolean }, opts: Lo
   switch (ev.event) {
     case 'added':
       if (s.listener) return [`${lead}@+ ${t} ${owner(s)} LISTEN ${providerLabel(s)} port:${s.local?.port ?? 0}`];
-      return [`${lead}+ ${t} ${describe(s)}`];
+      return [`${lead}+ ${t} ${describe(s, opts.remoteHost)}`];
     case 'removed': {
-      const lines = [`- ${t} ${describe(s)}${s.failed ? ' FAILED' : ''}`];
+      const lines = [`- ${t} ${describe(s, opts.remoteHost)}${s.failed ? ' FAILED' : ''}`];
       const b = bytesLine(s);
       if (b) lines.push(b);
       return lines;
     }
     case 'update': {
-      const lines = [`# ${t} ${describe(s)}`];
+      const lines = [`# ${t} ${describe(s, opts.remoteHost)}`];
       const b = bytesLine(s);
       if (b) lines.push(b);
       return lines;

@@ -15,8 +15,11 @@ Usage:
 Common options:
   --tcp --udp --quic --all   providers to show (default: tcp)
   --interval SECONDS         how often counters are polled (default 1)
-  --duration SECONDS         stop after this long;  --count N  stop after N events
-  --pid N  --process NAME|/RE/  --port N  --interface wifi|wired|cellular|loopback
+  --duration SECONDS         stop after this long;  --count N  stop after N events (top: N snapshots)
+  --pid N  --process NAME|/RE/  --port N   (--pid and --port may be repeated)
+  --interface KIND|NAME      wifi|wired|cellular|loopback|awdl, or a BSD name: en0, utun3
+  --csv  --columns a,b,...   CSV output (log, top snapshots) and its columns
+  --resolve                  reverse DNS of remote addresses (cached, asynchronous; -n: off)
   --record FILE              also record what the kernel sends (ntcap format)
   --simulate [--xnu V | --macos V] [--scenario NAME] [--seed N]
                              use ntstat's simulated kernel instead of the real one
@@ -26,6 +29,19 @@ Common options:
   --socket PATH              speak the protocol over a Unix datagram socket (needs --xnu/--macos)
   --utc  --no-color  --raw   (NO_COLOR is honoured)
   -h, --help   -V, --version
+
+For nettop users (the flags that map cleanly):
+  -P        per process            = top --by process
+  -L N      N samples, CSV, exit   = top --count N --csv   (-L 0: until stopped)
+  -J COLS   columns                = --columns (bytes_in, bytes_out, rtt_avg, interface, state)
+  -m MODE   tcp|udp|quic|route     = --tcp / --udp / --quic / --all's route
+  -t TYPE   interface type         = --interface (wifi, wired, cellular, loopback)
+  -x        exact numbers          = --raw
+  -n        no name lookups        (the default; --resolve turns lookups on)
+  -s SECS   seconds between samples = --interval
+
+Units: IEC (1 KiB = 1024 B), rates per second. Exit codes: 0 ok, 1 runtime error, 2 usage
+error; log, json, top and replay exit 130 after Ctrl-C and 143 after SIGTERM.
 
 Examples:
   ntstat                         watch new TCP connections (macOS)
@@ -37,12 +53,12 @@ Run 'ntstat COMMAND --help' for a command's options.
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
-  replay: `ntstat replay FILE [--format ntcap|libntstat] [--xnu VERSION | --macos VERSION] [--json] [--speed X]
+  replay: `ntstat replay FILE [--format ntcap|libntstat] [--xnu VERSION | --macos VERSION] [--json|--csv] [--speed X]
 
 Replays a recording through the same client logic as a live session.
   --format libntstat   records of u32 LE unix time, u32 LE length, bytes (libntstat's recorder);
                        such files do not say which kernel made them: give --xnu or --macos.
-  --format ntcap       ntstat's own capture format (self-describing)
+  --format ntcap       ntstat's own capture format (self-describing; no --xnu/--macos)
   --json               NDJSON output instead of the log format
   --speed X            0 (default) = as fast as possible; 1 = real time; 2 = twice as fast
   --utc                print log times in UTC
@@ -67,20 +83,31 @@ Examples:
 `,
   json: `ntstat json [options]
 
-One JSON object per line (DESIGN schema: event, time, id, provider, local, remote, pid, process,
+One JSON object per line (fields: event, time, id, provider, local, remote, pid, process,
 counts...). Flushed per line; safe to pipe into head.
 
 Examples:
   ntstat json --all --count 100 > flows.ndjson
   ntstat json --simulate --macos 15 --duration 3
-`,
-  top: `ntstat top [--by stream|process|app] [--raw] [options]
 
-A live full-screen table. Keys: q quit, s change sort, g change grouping, p pause, / filter.
+The schema of each line: schema/events.schema.json in the package (JSON Schema 2020-12).
+With --resolve, remote.host is the reverse-DNS name when known at the time of the event.
+`,
+  top: `ntstat top [--by stream|process|app] [--sort KEY] [--reverse] [--raw] [options]
+
+A live full-screen table. Keys: q quit, s change sort, r reverse, g change grouping, p pause,
+/ filter (Esc clears), arrows PgUp PgDn Home End scroll. The sorted column is marked ▼ (▲ reversed).
+  --sort rate|rx|tx|total|pid|name   (default rate: RX/s + TX/s)
+  --once                one complete snapshot and exit (same as --count 1, nettop's -L 1)
+  --count N             N snapshots, one per interval, then exit
+  --csv [--columns ...] snapshots as CSV
+Not a terminal (a pipe): complete plain-text snapshots, nothing cut (COLUMNS sets a width).
+The last row is the grand total. FLOWS a/b = open now / seen since start.
 
 Examples:
   ntstat top --by process
   ntstat top --simulate --scenario idle-laptop
+  ntstat -P -L 1 --simulate      one per-process CSV snapshot, as nettop -P -L 1
 `,
   serve: `ntstat serve --socket PATH [--xnu V | --macos V] [--scenario NAME] [--seed N] [--duration S]
 

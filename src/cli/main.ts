@@ -13,7 +13,28 @@ import { defaultSourceFactory } from './sources.js';
 // Each command's module (and the client, model, simulator behind it) is imported when that
 // command runs, so `ntstat --version`/`--help` load only the option parser (startup, issue 17).
 
+/** Exit status after a signal, as shells report it: 128 + the signal number. */
+export function signalExitCode(reason: unknown): number | undefined {
+  if (reason === 'SIGINT') return 130;
+  if (reason === 'SIGTERM') return 143;
+  return undefined;
+}
+
+/**
+ * Commands a person stops with Ctrl-C (views of a stream): stopped by a signal, they exit
+ * 128 + signal as shells expect. Services (serve, agent) stopped by SIGTERM stop cleanly: 0.
+ */
+const VIEWS = new Set(['log', 'json', 'top', 'replay']);
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  const ran: { command?: string } = {};
+  const code = await run(argv, io, ran);
+  // Stopped by Ctrl-C or SIGTERM (the bin wrapper aborts io.signal with the signal's name).
+  if (code === 0 && io.signal?.aborted && ran.command !== undefined && VIEWS.has(ran.command)) return signalExitCode(io.signal.reason) ?? code;
+  return code;
+}
+
+async function run(argv: string[], io: CliIo, ran: { command?: string }): Promise<number> {
   let o: CliOptions;
   try {
     // agent and usage parse their own flags too (the command must come first for those).
@@ -27,6 +48,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     throw e;
   }
+  ran.command = o.command;
   if (o.version) {
     io.stdout.write(`ntstat ${packageVersion()}\n`);
     return 0;

@@ -1,9 +1,11 @@
-/** Writers for the event views (log lines, NDJSON), shared by live sessions and replay. */
-import type { StreamEvent } from '../client/source-table.js';
+/** Writers for the event views (log lines, NDJSON, CSV), shared by live sessions and replay. */
+import type { StreamEvent } from '../model/events.js';
 import { eventToJson } from '../model/json.js';
+import { DEFAULT_LOG_CSV, STREAM_COLUMNS, chooseColumns, csvLine } from './columns.js';
 import { formatLogEvent } from './format-log.js';
 import type { CliIo } from './io.js';
 import type { StreamPredicate } from './filters.js';
+import type { HostResolver } from './resolve.js';
 import { BufferedOutput } from './buffered-output.js';
 
 export interface EventSink {
@@ -15,17 +17,36 @@ export interface EventSink {
   flush(): void;
 }
 
-export function makeEventSink(io: CliIo, opts: { json: boolean; utc: boolean; count?: number; filter: StreamPredicate }): EventSink {
+export interface EventSinkOptions {
+  json: boolean;
+  csv?: boolean;
+  columns?: readonly string[];
+  utc: boolean;
+  count?: number;
+  filter: StreamPredicate;
+  /** --resolve: host names known when the event is written (lookups are started here). */
+  resolver?: HostResolver;
+}
+
+export function makeEventSink(io: CliIo, opts: EventSinkOptions): EventSink {
   let written = 0;
   const out = new BufferedOutput(io.stdout);
+  const cols = opts.csv ? chooseColumns(opts.columns, DEFAULT_LOG_CSV, Object.keys(STREAM_COLUMNS)) : [];
+  if (opts.csv) out.write(csvLine(cols) + '\n');
   return {
     text: (s) => out.write(s),
     flush: () => out.flush(),
     write(ev) {
       if (opts.count !== undefined && written >= opts.count) return false;
       if (!opts.filter(ev.stream)) return true;
-      if (opts.json) out.write(JSON.stringify(eventToJson(ev)) + '\n');
-      else out.write(formatLogEvent(ev, { utc: opts.utc }).join('\n') + '\n');
+      const remote = ev.stream.remote?.address;
+      if (remote !== undefined) opts.resolver?.lookup(remote);
+      const host = remote !== undefined ? opts.resolver?.host(remote) : undefined;
+      if (opts.json) out.write(JSON.stringify(eventToJson(ev, host !== undefined ? { remoteHost: host } : {})) + '\n');
+      else if (opts.csv) {
+        const row = { stream: ev.stream, event: ev.event, time: ev.time, ...(host !== undefined ? { host } : {}) };
+        out.write(csvLine(cols.map((c) => STREAM_COLUMNS[c](row))) + '\n');
+      } else out.write(formatLogEvent(ev, { utc: opts.utc, ...(host !== undefined ? { remoteHost: host } : {}) }).join('\n') + '\n');
       written++;
       return opts.count === undefined || written < opts.count;
     },

@@ -17,19 +17,23 @@ export function isRequestRecord(data: Uint8Array): boolean {
   return type >= REQUEST_TYPE_MIN && type <= REQUEST_TYPE_MAX;
 }
 
-/** Kernel records of a libntstat recording (requests skipped), times in ms. */
-export function* libntstatRecords(path: string): Generator<ReplayRecord> {
+/** Kernel records of a libntstat recording, times in ms; requests go to `onRequest`. */
+export function* libntstatRecords(path: string, onRequest?: (data: Uint8Array) => void): Generator<ReplayRecord> {
   for (const r of readLibntstatFile(path)) {
-    if (isRequestRecord(r.data)) continue;
+    if (isRequestRecord(r.data)) {
+      onRequest?.(r.data);
+      continue;
+    }
     yield { time: r.time * 1000, data: r.data, offset: r.offset };
   }
 }
 
-/** Kernel records of an ntcap file (requests skipped), times in ms. */
-export function* ntcapRecords(r: NtcapReader): Generator<ReplayRecord> {
+/** Kernel records of an ntcap file, times in ms (with the recorded fraction); requests go to `onRequest`. */
+export function* ntcapRecords(r: NtcapReader, onRequest?: (data: Uint8Array) => void): Generator<ReplayRecord> {
   for (const rec of r.records()) {
+    if (rec.direction === Direction.ToKernel) onRequest?.(rec.data);
     if (rec.direction !== Direction.FromKernel) continue;
-    yield { time: Number(rec.timeNs / 1_000_000n), data: rec.data, truncated: rec.truncated, offset: rec.offset };
+    yield { time: Number(rec.timeNs / 1000n) / 1000, data: rec.data, truncated: rec.truncated, offset: rec.offset };
   }
 }
 

@@ -4,13 +4,15 @@
  */
 import { NtstatError } from '../errors.js';
 import { NetworkStatisticsClient, type ClientOptions, type ClientProvider } from '../client/client.js';
-import type { StreamEvent } from '../client/source-table.js';
+import type { StreamEvent } from '../model/events.js';
 import type { Dialect } from '../protocol/dialect.js';
 import type { CalibrationFlowMaker } from '../client/calibration-flow.js';
 import type { Transport } from '../transport/transport.js';
 import { RecordingTransport } from '../transport/tee.js';
 import { packageVersion } from '../version.js';
-import { compileFilter } from './filters.js';
+import { compileFilter, type InterfaceIndexFn } from './filters.js';
+import { BSD_IFNAME, INTERFACE_KINDS } from './options.js';
+import { HostResolver, type ReverseFn } from './resolve.js';
 import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
 import { makeEventSink } from './output.js';
@@ -33,6 +35,10 @@ export interface LiveSource {
   privcheck?: () => number | undefined;
   /** Starts whatever drives the source (the simulator's clock); returns a stop function. */
   start?(): () => void;
+  /** BSD interface name -> index on the watched machine (for --interface en0). */
+  interfaceIndex?: InterfaceIndexFn;
+  /** Reverse DNS for --resolve (default dns.promises.reverse; tests inject one). */
+  reverse?: ReverseFn;
 }
 
 export type LiveSourceFactory = (o: CliOptions, io: CliIo) => Promise<LiveSource>;
@@ -57,16 +63,25 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
   const source = await factory(o, io);
   if (source.banner) io.stderr.write(source.banner);
   let transport = source.transport;
+  // Whole microseconds: what an ntcap record stores exactly, so a replay sees the same times.
+  const sourceClock = source.clock;
+  const clock = sourceClock ? () => Math.round(sourceClock() * 1000) / 1000 : undefined;
   if (o.record) {
     if (!transport || !source.dialect) {
       throw new NtstatError('ERR_NTSTAT_USAGE', '--record needs the simulator or --socket in this build');
     }
-    transport = new RecordingTransport(transport, o.record, {
-      xnu: source.xnuLabel ?? source.dialect.xnu,
-      dialect: source.dialect.family,
-      simulated: source.simulated ?? false,
-      tool: `ntstat ${packageVersion()}`,
-    });
+    // Records carry the client's own clock, so a replay computes the same times and rates.
+    transport = new RecordingTransport(
+      transport,
+      o.record,
+      {
+        xnu: source.xnuLabel ?? source.dialect.xnu,
+        dialect: source.dialect.family,
+        simulated: source.simulated ?? false,
+        tool: `ntstat ${packageVersion()}`,
+      },
+      clock,
+    );
   }
   const opts: ClientOptions = {
     providers: clientProviders(o),
@@ -74,11 +89,14 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
   };
   if (transport) opts.transport = transport;
   if (source.dialect) opts.dialect = source.dialect;
-  if (source.clock) opts.clock = source.clock;
+  if (clock) opts.clock = clock;
   if (source.calibrationFlows) opts.calibrationFlows = source.calibrationFlows;
   if (io.signal) opts.signal = io.signal;
   const client = new NetworkStatisticsClient(opts);
   client.on('warning', (w: string) => io.stderr.write(`ntstat: warning: ${w}\n`));
+  if (o.interface !== undefined && !INTERFACE_KINDS.includes(o.interface) && BSD_IFNAME.test(o.interface) && source.interfaceIndex?.(o.interface) === undefined) {
+    io.stderr.write(`ntstat: warning: no interface named ${o.interface} is known now; flows on it are shown if it appears\n`);
+  }
   // --duration counts from here: a kernel that never answers the subscription must not hold the
   // command past it (issue 13). stop() during connect() makes connect() return early.
   if (o.duration !== undefined) {
@@ -109,14 +127,23 @@ export function watchFailure(client: NetworkStatisticsClient): () => unknown {
 /** `ntstat [log]` and `ntstat json`. */
 export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSourceFactory): Promise<number> {
   const { client, source } = await openLiveClient(o, io, factory);
-  const sink = makeEventSink(io, { json: o.json, utc: o.utc, count: o.count, filter: compileFilter(o) });
+  const resolver = o.resolve ? new HostResolver(source.reverse ? { reverse: source.reverse } : {}) : undefined;
+  const sink = makeEventSink(io, {
+    json: o.json,
+    csv: o.csv,
+    ...(o.columns ? { columns: o.columns } : {}),
+    utc: o.utc,
+    count: o.count,
+    filter: compileFilter(o, source.interfaceIndex),
+    ...(resolver ? { resolver } : {}),
+  });
   const onEvent = (ev: StreamEvent) => {
     if (!sink.write(ev)) client.stop();
   };
   for (const kind of ['added', 'update', 'removed'] as const) client.on(kind, (_s, ev: StreamEvent) => onEvent(ev));
   const failure = watchFailure(client);
-  await client.connect();
-  if (!o.json) sink.text(`XNU version:${source.xnuLabel ?? client.dialect?.xnu ?? '?'}\n`);
+  await connectExplained(client, o);
+  if (!o.json && !o.csv) sink.text(`XNU version:${source.xnuLabel ?? client.dialect?.xnu ?? '?'}\n`);
   const stopSource = source.start?.();
   try {
     await runUntilDone(client, o, stopSource);
@@ -127,4 +154,23 @@ export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSource
   const f = failure();
   if (f) throw f;
   return 0;
+}
+
+/**
+ * connect(), with a hint when a --socket peer speaks for another kernel version: its answers do
+ * not decode for our dialect, so nothing can be subscribed.
+ */
+export async function connectExplained(client: NetworkStatisticsClient, o: CliOptions): Promise<void> {
+  try {
+    await client.connect();
+  } catch (e) {
+    if (o.socket && e instanceof NtstatError && (e.code === 'ERR_NTSTAT_KERNEL' || e.code === 'ERR_NTSTAT_TIMEOUT' || e.code === 'ERR_NTSTAT_MALFORMED')) {
+      throw new NtstatError(
+        e.code,
+        `${e.message}\n  Does the peer speak for another kernel? Give the same --xnu/--macos as the server (\`ntstat serve\` prints it: "give clients --socket PATH --xnu V").`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
 }

@@ -5,7 +5,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { NtstatError } from '../errors.js';
 import { NetworkStatisticsClient } from '../client/client.js';
-import type { StreamEvent } from '../client/source-table.js';
+import type { StreamEvent } from '../model/events.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
 import { isNtcap, openNtcapFile, type NtcapReader } from '../transport/ntcap.js';
 import { ReplayTransport, type ReplayRecord } from '../transport/replay.js';
@@ -14,42 +14,52 @@ import type { CliIo } from './io.js';
 import { selectDialect, type CliOptions } from './options.js';
 import { makeEventSink } from './output.js';
 import { atRecord, libntstatRecords, ntcapRecords } from './replay.js';
+import { InitialPhaseTracker } from './replay-initial.js';
 
 export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   const file = o.positionals[0];
   if (!file) throw new NtstatError('ERR_NTSTAT_USAGE', 'replay needs a FILE');
   if (o.positionals.length > 1) throw new NtstatError('ERR_NTSTAT_USAGE', `unexpected argument ${JSON.stringify(o.positionals[1])}`);
-  const format = o.format ?? detectFormat(file);
+  const format = o.format ?? detectFormat(file, o);
   let records: Iterable<ReplayRecord>;
   let dialect: Dialect;
   let xnuLabel: string;
   let ntcap: NtcapReader | undefined;
+  let initial: InitialPhaseTracker;
   if (format === 'ntcap') {
     ntcap = openNtcapFile(file);
-    dialect = selectDialect(o, undefined) ?? dialectFor(ntcap.header.xnu);
-    xnuLabel = o.xnu ?? ntcap.header.xnu;
-    records = ntcapRecords(ntcap);
+    if (o.xnu !== undefined || o.macos !== undefined) {
+      ntcap.close();
+      throw new NtstatError('ERR_NTSTAT_USAGE', `${file} is an ntcap recording, which names its kernel (xnu-${ntcap.header.xnu}): --xnu/--macos apply to libntstat recordings only`);
+    }
+    dialect = dialectFor(ntcap.header.xnu);
+    xnuLabel = ntcap.header.xnu;
+    initial = new InitialPhaseTracker(dialect);
+    records = ntcapRecords(ntcap, (d) => initial.request(d));
   } else {
     dialect = selectDialect(o, 'a libntstat recording does not say which kernel made it: give --xnu VERSION or --macos VERSION')!;
     xnuLabel = o.xnu ?? dialect.xnu;
-    records = libntstatRecords(file);
+    initial = new InitialPhaseTracker(dialect);
+    records = libntstatRecords(file, (d) => initial.request(d));
   }
   if (dialect.warning) io.stderr.write(`ntstat: warning: ${dialect.warning}\n`);
   let current = 0;
   const tracked = (function* () {
     for (const r of records) {
       current = r.offset;
+      initial.kernelRecord(r.data);
       yield r;
     }
   })();
   const transport = new ReplayTransport(tracked, { speed: o.speed ?? 0 });
   const client = new NetworkStatisticsClient({ transport, dialect, passive: true, clock: () => transport.now, ...(io.signal ? { signal: io.signal } : {}) });
-  const sink = makeEventSink(io, { json: o.json, utc: o.utc, count: o.count, filter: compileFilter(o) });
-  if (!o.json) sink.text(`XNU version:${xnuLabel}\n`);
+  const sink = makeEventSink(io, { json: o.json, csv: o.csv, ...(o.columns ? { columns: o.columns } : {}), utc: o.utc, count: o.count, filter: compileFilter(o) });
+  if (!o.json && !o.csv) sink.text(`XNU version:${xnuLabel}\n`);
   let failure: unknown;
   for (const kind of ['added', 'update', 'removed'] as const) {
     client.on(kind, (_s, ev: StreamEvent) => {
-      if (!sink.write(ev)) client.stop();
+      const marked = kind === 'added' ? { ...ev, initial: initial.initial(ev.initial) } : ev;
+      if (!sink.write(marked)) client.stop();
     });
   }
   client.on('error', (e: unknown) => {
@@ -67,16 +77,28 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   return 0;
 }
 
-function detectFormat(file: string): 'ntcap' | 'libntstat' {
+/**
+ * ntcap files say what they are; anything else is a libntstat recording only if the user says
+ * which kernel made it (libntstat files have no header to recognise).
+ */
+function detectFormat(file: string, o: CliOptions): 'ntcap' | 'libntstat' {
   let fd: number | undefined;
+  let head: Uint8Array;
+  let size: number;
   try {
     fd = openSync(file, 'r');
-    const head = new Uint8Array(6);
-    readSync(fd, head, 0, 6, 0);
-    return isNtcap(head) ? 'ntcap' : 'libntstat';
+    head = new Uint8Array(6);
+    size = readSync(fd, head, 0, 6, 0);
   } catch (e) {
     throw new NtstatError('ERR_NTSTAT_CAPTURE', `cannot open ${file}: ${(e as Error).message}`, { cause: e });
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+  if (isNtcap(head.subarray(0, size))) return 'ntcap';
+  if (o.xnu !== undefined || o.macos !== undefined) return 'libntstat';
+  throw new NtstatError(
+    'ERR_NTSTAT_USAGE',
+    `${file} is not an ntcap recording (${size === 0 ? 'it is empty' : 'no NTCAP header'}). ` +
+      'To replay a libntstat recording, say which kernel made it: ntstat replay FILE --format libntstat --xnu VERSION (or --macos VERSION)',
+  );
 }

@@ -127,6 +127,7 @@ export function simulatedSource(o: CliOptions): LiveSource {
     banner,
     // Stream times follow simulated time, anchored at the wall clock when the session started.
     clock: () => wallStart + kernel.now,
+    interfaceIndex: (name) => [...kernel.world.interfaces.values()].find((i) => i.name === name)?.ifindex,
     start() {
       driver.startRealtime();
       return () => driver.stop();

@@ -16,5 +16,6 @@ export async function defaultSourceFactory(o: CliOptions, _io: CliIo): Promise<L
   if (o.xnu !== undefined || o.macos !== undefined) {
     throw new NtstatError('ERR_NTSTAT_USAGE', '--xnu/--macos apply to --simulate, --socket and replay; the live kernel reports its own version');
   }
-  return {};
+  const { localInterfaceIndex } = await import('./ifindex.js');
+  return { interfaceIndex: localInterfaceIndex };
 }

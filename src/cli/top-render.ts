@@ -1,23 +1,35 @@
 /**
  * Pure rendering of `ntstat top`: a model of the table in, screen lines out. No I/O, so it is
  * tested without a terminal; the controller (top.ts) owns the terminal.
+ *
+ * Two modes: a screen (TTY: exactly `rows` lines of at most `columns` columns, scrollable, with
+ * the key hint) and plain text (a pipe or a snapshot: every row, nothing cut unless COLUMNS asks
+ * for a width, no padding, no key hint). Columns get the width their content needs; when the
+ * width is short, optional columns go first, then the process name shrinks, addresses last.
  */
 import type { Stream } from '../model/stream.js';
 import type { ProcessTotal } from '../model/process-totals.js';
-import { endpointAddressText, isEndpoint, type Endpoint, type OtherSockaddr } from '../protocol/sockaddr.js';
 import { escapeTerminal } from './escape.js';
+import { displayWidth, fit } from './text-width.js';
+import { endpointText, routeText } from './endpoint-text.js';
+import { SORTED_COLUMN, sortStreams, sortTotals, type SortKey } from './sort.js';
+import { UNITS_LEGEND, formatBytes, formatRate } from './units.js';
 
+export { displayWidth, fit } from './text-width.js';
 export type TopGrouping = 'stream' | 'process' | 'app';
-export type TopSort = 'rate' | 'total' | 'pid' | 'name';
-export const SORTS: readonly TopSort[] = ['rate', 'total', 'pid', 'name'];
+/** @deprecated use SortKey */
+export type TopSort = SortKey;
 export const GROUPINGS: readonly TopGrouping[] = ['stream', 'process', 'app'];
+
+export const FLOWS_LEGEND = 'FLOWS = open/seen since start';
 
 export interface TopModel {
   streams: readonly Stream[];
   /** Totals for the current grouping (process/app). */
   totals: readonly ProcessTotal[];
   grouping: TopGrouping;
-  sort: TopSort;
+  sort: SortKey;
+  reverse?: boolean;
   paused: boolean;
   filter: string;
   /** Text being typed after '/', or undefined when not editing. */
@@ -26,76 +38,32 @@ export interface TopModel {
   drops: number;
   raw: boolean;
   color: boolean;
+  /** Width in columns (Infinity: plain text with no width limit). */
   columns: number;
   rows: number;
+  /** First row shown (screen mode); clamped to the table. */
+  scroll?: number;
+  /** Plain text: every row, no padding, no key hint (pipes, --once, -L). */
+  plain?: boolean;
+  /** Host name for an address, when --resolve found one. */
+  hostOf?: (address: string) => string | undefined;
 }
 
-const UNITS = ['B', 'K', 'M', 'G', 'T'];
+/** Kept for callers of the previous API: IEC units now (see units.ts). */
 export function humanBytes(n: number, raw: boolean): string {
-  if (raw) return String(Math.round(n));
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${Math.round(v)}B` : `${v < 10 ? v.toFixed(1) : Math.round(v)}${UNITS[u]}`;
+  return formatBytes(n, raw);
 }
 
-/** Terminal columns of one code point: East Asian wide and emoji take two (wcwidth, simplified). */
-function charWidth(cp: number): number {
-  if (cp < 0x1100) return 1;
-  if (
-    (cp >= 0x1100 && cp <= 0x115f) ||
-    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
-    (cp >= 0xac00 && cp <= 0xd7a3) ||
-    (cp >= 0xf900 && cp <= 0xfaff) ||
-    (cp >= 0xfe30 && cp <= 0xfe4f) ||
-    (cp >= 0xff00 && cp <= 0xff60) ||
-    (cp >= 0xffe0 && cp <= 0xffe6) ||
-    (cp >= 0x1f300 && cp <= 0x1f64f) ||
-    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
-  ) {
-    return 2;
-  }
-  return 1;
-}
-
-export function displayWidth(text: string): number {
-  let w = 0;
-  for (const ch of text) w += charWidth(ch.codePointAt(0)!);
-  return w;
-}
-
-/** Pad or cut `text` to exactly `width` terminal columns (untrusted text is escaped first). */
-export function fit(text: string, width: number, right = false): string {
-  let w = 0;
-  let out = '';
-  const total = displayWidth(text);
-  if (total > width) {
-    for (const ch of text) {
-      const cw = charWidth(ch.codePointAt(0)!);
-      if (w + cw > width - 1) break;
-      out += ch;
-      w += cw;
-    }
-    return out + '…' + ' '.repeat(Math.max(0, width - 1 - w));
-  }
-  const pad = ' '.repeat(width - total);
-  return right ? pad + text : text + pad;
-}
-
-function ep(e: Endpoint | OtherSockaddr | undefined, withPort = true): string {
-  if (!e) return '*';
-  if (!isEndpoint(e)) return e.saFamily === 18 ? 'link' : `af${e.saFamily}`;
-  if (!withPort) return escapeTerminal(endpointAddressText(e));
-  const a = endpointAddressText(e);
-  return e.family === 6 ? `[${escapeTerminal(a)}]:${e.port}` : `${escapeTerminal(a)}:${e.port}`;
-}
-
-function rate(s: { rxBytesPerSec?: number; txBytesPerSec?: number }): number {
-  return (s.rxBytesPerSec ?? 0) + (s.txBytesPerSec ?? 0);
+interface Col<T> {
+  title: string;
+  right?: boolean;
+  /** Shrinks first (the process name); addresses shrink last. */
+  flex?: 'name' | 'address';
+  /** Dropped when the width is short, lowest first. */
+  drop?: number;
+  /** The sort keys this column shows. */
+  sorts?: SortKey[];
+  cell(row: T): string;
 }
 
 function matches(filter: string, ...fields: (string | number | undefined)[]): boolean {
@@ -104,121 +72,157 @@ function matches(filter: string, ...fields: (string | number | undefined)[]): bo
   return fields.some((x) => x !== undefined && String(x).toLowerCase().includes(f));
 }
 
-export function sortStreams(list: Stream[], sort: TopSort): Stream[] {
-  const total = (s: Stream) => (s.counts ? s.counts.rxBytes + s.counts.txBytes : 0);
-  const cmp: Record<TopSort, (a: Stream, b: Stream) => number> = {
-    rate: (a, b) => rate(b) - rate(a) || total(b) - total(a),
-    total: (a, b) => total(b) - total(a),
-    pid: (a, b) => (a.pid ?? 0) - (b.pid ?? 0),
-    name: (a, b) => (a.process ?? '').localeCompare(b.process ?? ''),
-  };
-  return list.sort((a, b) => cmp[sort](a, b) || (a.srcref < b.srcref ? -1 : a.srcref > b.srcref ? 1 : 0));
+function rtt(s: Stream): string {
+  const r = s.counts?.avgRttMs ?? 0;
+  return r > 0 ? (r >= 100 ? `${Math.round(r)}ms` : `${r.toFixed(1)}ms`) : '';
 }
 
-export function sortTotals(list: ProcessTotal[], sort: TopSort): ProcessTotal[] {
-  const cmp: Record<TopSort, (a: ProcessTotal, b: ProcessTotal) => number> = {
-    rate: (a, b) => rate(b) - rate(a) || b.rxBytes + b.txBytes - (a.rxBytes + a.txBytes),
-    total: (a, b) => b.rxBytes + b.txBytes - (a.rxBytes + a.txBytes),
-    pid: (a, b) => (a.pid ?? 0) - (b.pid ?? 0),
-    name: (a, b) => (a.process ?? '').localeCompare(b.process ?? ''),
-  };
-  return list.sort((a, b) => cmp[sort](a, b) || a.key.localeCompare(b.key));
+function streamCols(m: TopModel): Col<Stream>[] {
+  const n = (v: number) => formatBytes(v, m.raw);
+  const r = (v: number) => formatRate(v, m.raw);
+  const host = m.hostOf;
+  return [
+    { title: 'PID', right: true, sorts: ['pid'], cell: (s) => String(s.pid ?? '') },
+    { title: 'PROCESS', flex: 'name', sorts: ['name'], cell: (s) => (s.provider === 'route' ? '(route)' : escapeTerminal(s.process ?? '?')) },
+    { title: 'PROTO', cell: (s) => s.provider + (s.userland && s.provider === 'tcp' ? '*' : '') },
+    { title: 'LOCAL', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.dst) : endpointText(s.local)) },
+    { title: 'REMOTE', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.gateway) : endpointText(s.remote, host)) },
+    { title: 'IF', drop: 2, cell: (s) => s.ifname ?? s.interface },
+    { title: 'STATE', drop: 1, cell: (s) => s.state ?? '' },
+    { title: 'RX/s', right: true, sorts: ['rate', 'rx'], cell: (s) => r(s.rxBytesPerSec ?? 0) },
+    { title: 'TX/s', right: true, sorts: ['rate', 'tx'], cell: (s) => r(s.txBytesPerSec ?? 0) },
+    { title: 'RX', right: true, drop: 4, sorts: ['total'], cell: (s) => (s.counts ? n(s.counts.rxBytes) : '') },
+    { title: 'TX', right: true, drop: 3, sorts: ['total'], cell: (s) => (s.counts ? n(s.counts.txBytes) : '') },
+    { title: 'RTT', right: true, drop: 5, cell: rtt },
+  ];
 }
 
-/** The screen as lines, each at most `columns` wide. */
+function totalCols(m: TopModel): Col<ProcessTotal>[] {
+  const n = (v: number) => formatBytes(v, m.raw);
+  const r = (v: number) => formatRate(v, m.raw);
+  return [
+    { title: 'PID', right: true, sorts: ['pid'], cell: (t) => String(t.pid ?? '') },
+    { title: m.grouping === 'app' ? 'APP (responsible process)' : 'PROCESS', flex: 'name', sorts: ['name'], cell: (t) => escapeTerminal(t.process ?? '?') },
+    { title: 'FLOWS', right: true, cell: (t) => `${t.liveStreams}/${t.totalStreams}` },
+    { title: 'RX/s', right: true, sorts: ['rate', 'rx'], cell: (t) => r(t.rxBytesPerSec) },
+    { title: 'TX/s', right: true, sorts: ['rate', 'tx'], cell: (t) => r(t.txBytesPerSec) },
+    { title: 'RX', right: true, drop: 2, sorts: ['total'], cell: (t) => n(t.rxBytes) },
+    { title: 'TX', right: true, drop: 1, sorts: ['total'], cell: (t) => n(t.txBytes) },
+  ];
+}
+
+/** Widths for `cols` given the rows' cells and the available width (see the module comment). */
+function layout(titles: string[], cells: string[][], cols: Col<never>[], width: number): { keep: number[]; widths: number[] } {
+  let keep = cols.map((_, i) => i);
+  const natural = cols.map((_, i) => Math.max(displayWidth(titles[i]), ...cells.map((row) => displayWidth(row[i]))));
+  const total = (idx: number[], w: number[]) => idx.reduce((a, i) => a + w[i], 0) + Math.max(0, idx.length - 1);
+  const widths = [...natural];
+  const droppable = cols.map((c, i) => [c.drop ?? 0, i] as const).filter(([d]) => d > 0).sort((a, b) => b[0] - a[0]);
+  for (const [, i] of droppable) {
+    if (total(keep, widths) <= width) break;
+    keep = keep.filter((k) => k !== i);
+  }
+  for (const kind of ['name', 'address'] as const) {
+    const flex = keep.filter((i) => cols[i].flex === kind);
+    const min = kind === 'name' ? 8 : 12;
+    while (total(keep, widths) > width && flex.some((i) => widths[i] > min)) {
+      const widest = flex.reduce((a, b) => (widths[b] > widths[a] ? b : a));
+      widths[widest]--;
+    }
+  }
+  return { keep, widths };
+}
+
+function renderRows<T>(m: TopModel, cols: Col<T>[], rows: T[], totalRow: T | undefined, width: number): { head: string; body: string[]; total?: string } {
+  const mark = m.reverse ? '▲' : '▼';
+  const titles = cols.map((c) => (c.sorts?.includes(m.sort) ? `${c.title}${mark}` : c.title));
+  const all = totalRow ? [...rows, totalRow] : rows;
+  const cells = all.map((row) => cols.map((c) => c.cell(row)));
+  const { keep, widths } = layout(titles, cells, cols as Col<never>[], width);
+  const line = (texts: string[]) => {
+    const out = keep.map((i) => fit(texts[i], widths[i], cols[i].right)).join(' ');
+    return m.plain ? out.trimEnd() : out;
+  };
+  const body = cells.slice(0, rows.length).map(line);
+  return { head: line(titles), body, ...(totalRow ? { total: line(cells[cells.length - 1]) } : {}) };
+}
+
+function sum<T>(list: readonly T[], f: (x: T) => number): number {
+  return list.reduce((a, x) => a + f(x), 0);
+}
+
+/** The screen as lines: each at most `columns` wide (screen mode), or the whole table (plain). */
 export function renderTop(m: TopModel): string[] {
-  const width = Math.max(20, m.columns);
+  const width = m.plain ? m.columns : Math.max(20, m.columns);
   const bold = (s: string) => (m.color ? `\x1b[1m${s}\x1b[0m` : s);
   const inverse = (s: string) => (m.color ? `\x1b[7m${s}\x1b[0m` : s);
-  const lines: string[] = [];
-  // Most specific state first, so a narrow terminal still shows it.
+  const cut = (s: string) => (Number.isFinite(width) && displayWidth(s) > width ? fit(s, width) : s);
+  const pad = (s: string) => (m.plain ? cut(s) : fit(s, width));
+
+  let table: { head: string; body: string[]; total?: string };
+  let count: number;
+  if (m.grouping === 'stream') {
+    const list = sortStreams(
+      m.streams.filter((s) => matches(m.filter, s.process, s.pid, s.local?.address, s.remote?.address, s.local?.port, s.remote?.port, s.state, s.remote ? m.hostOf?.(s.remote.address) : undefined)),
+      m.sort,
+      m.reverse,
+    );
+    count = list.length;
+    const tot = {
+      id: '', srcref: 0n, provider: 'tcp', providerKind: 'tcp', providerId: 0, userland: false, interface: 'unknown', listener: false, failed: false,
+      firstSeen: 0, lastUpdated: 0, closed: false, process: `TOTAL (${list.length} flows)`,
+      rxBytesPerSec: sum(list, (s) => s.rxBytesPerSec ?? 0), txBytesPerSec: sum(list, (s) => s.txBytesPerSec ?? 0),
+      counts: { rxBytes: sum(list, (s) => s.counts?.rxBytes ?? 0), txBytes: sum(list, (s) => s.counts?.txBytes ?? 0) },
+    } as unknown as Stream;
+    table = renderRows(m, streamCols(m), visible(m, list), tot, width);
+  } else {
+    const list = sortTotals(m.totals.filter((t) => matches(m.filter, t.process, t.pid)), m.sort, m.reverse);
+    count = list.length;
+    const tot = {
+      key: '', process: `TOTAL (${list.length} processes)`, liveStreams: sum(list, (t) => t.liveStreams), totalStreams: sum(list, (t) => t.totalStreams),
+      rxBytes: sum(list, (t) => t.rxBytes), txBytes: sum(list, (t) => t.txBytes),
+      rxBytesPerSec: sum(list, (t) => t.rxBytesPerSec), txBytesPerSec: sum(list, (t) => t.txBytesPerSec),
+    } as unknown as ProcessTotal;
+    table = renderRows(m, totalCols(m), visible(m, list), tot, width);
+  }
+  const first = m.plain ? 0 : clampScroll(m, count);
   const status = [
     m.paused ? 'PAUSED' : '',
     m.filter ? `filter "${escapeTerminal(m.filter)}"` : '',
     `by ${m.grouping}`,
-    `sort ${m.sort}`,
+    `sort ${m.sort}${m.reverse ? ' reversed' : ''}`,
+    !m.plain && count > table.body.length ? `rows ${count === 0 ? 0 : first + 1}-${first + table.body.length} of ${count}` : '',
     m.drops ? `drops ${m.drops}` : '',
     m.header,
   ].filter(Boolean);
-  lines.push(bold(fit(status.join('  '), width)));
-  const rowsLeft = Math.max(0, m.rows - 3);
-  const n = (v: number) => humanBytes(v, m.raw);
-  if (m.grouping === 'stream') {
-    type Col = { title: string; width: number; right?: boolean; cell: (s: Stream) => string };
-    const fixedCols: Col[] = [
-      { title: 'PID', width: 7, right: true, cell: (s) => String(s.pid ?? '') },
-      { title: 'PROTO', width: 5, cell: (s) => s.provider + (s.userland && s.provider === 'tcp' ? '*' : '') },
-      { title: 'IF', width: 8, cell: (s) => s.interface },
-      { title: 'STATE', width: 11, cell: (s) => s.state ?? '' },
-      { title: 'RX/s', width: 7, right: true, cell: (s) => n(s.rxBytesPerSec ?? 0) },
-      { title: 'TX/s', width: 7, right: true, cell: (s) => n(s.txBytesPerSec ?? 0) },
-      { title: 'RX', width: 7, right: true, cell: (s) => (s.counts ? n(s.counts.rxBytes) : '') },
-      { title: 'TX', width: 7, right: true, cell: (s) => (s.counts ? n(s.counts.txBytes) : '') },
-      {
-        title: 'RTT',
-        width: 7,
-        right: true,
-        cell: (s) => {
-          const r = s.counts?.avgRttMs ?? 0;
-          return r > 0 ? (r >= 100 ? `${Math.round(r)}ms` : `${r.toFixed(1)}ms`) : '';
-        },
-      },
-    ];
-    // Narrow terminals drop the least useful columns first, keeping room for names and addresses.
-    const dropOrder = ['RTT', 'TX', 'RX', 'IF', 'STATE'];
-    let cols = fixedCols;
-    const fixedWidth = (cs: Col[]) => cs.reduce((a, c) => a + c.width + 1, 0) + 2;
-    for (const t of dropOrder) {
-      if (width - fixedWidth(cols) >= 10 + 2 * 16) break;
-      cols = cols.filter((c) => c.title !== t);
-    }
-    const avail = Math.max(24, width - fixedWidth(cols));
-    const procW = Math.min(24, Math.max(6, Math.floor(avail / 4)));
-    const addrW = Math.max(8, Math.floor((avail - procW) / 2));
-    const layout = (s: Stream | undefined) => {
-      const route = s?.provider === 'route';
-      const parts: string[] = [];
-      for (const c of cols) {
-        parts.push(fit(s ? c.cell(s) : c.title, c.width, c.right));
-        if (c.title === 'PID') parts.push(fit(s ? (route ? '(route)' : escapeTerminal(s.process ?? '?')) : 'PROCESS', procW));
-        if (c.title === 'PROTO') {
-          parts.push(fit(s ? (route ? ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined, false) : ep(s.local)) : 'LOCAL', addrW));
-          parts.push(fit(s ? (route ? ep(s.descriptor?.gateway as Endpoint | OtherSockaddr | undefined, false) : ep(s.remote)) : 'REMOTE', addrW));
-        }
-      }
-      return parts.join(' ');
-    };
-    lines.push(inverse(fit(layout(undefined), width)));
-    const list = sortStreams(
-      m.streams.filter((s) => matches(m.filter, s.process, s.pid, s.local?.address, s.remote?.address, s.local?.port, s.remote?.port, s.state)),
-      m.sort,
-    );
-    const shown = list.length > rowsLeft ? Math.max(0, rowsLeft - 1) : list.length;
-    for (const s of list.slice(0, shown)) lines.push(fit(layout(s), width));
-    if (list.length > shown) lines.push(fit(`… ${list.length - shown} more`, width));
-  } else {
-    const procW = Math.max(8, width - (7 + 1 + 9 + 1 + 9 + 1 + 9 + 1 + 9 + 1 + 9 + 1));
-    const head = [fit('PID', 7, true), fit(m.grouping === 'app' ? 'APP (responsible process)' : 'PROCESS', procW), fit('FLOWS', 9, true), fit('RX/s', 9, true), fit('TX/s', 9, true), fit('RX', 9, true), fit('TX', 9, true)].join(' ');
-    lines.push(inverse(fit(head, width)));
-    const list = sortTotals(m.totals.filter((t) => matches(m.filter, t.process, t.pid)), m.sort);
-    const shown = list.length > rowsLeft ? Math.max(0, rowsLeft - 1) : list.length;
-    for (const t of list.slice(0, shown)) {
-      const row = [
-        fit(String(t.pid ?? ''), 7, true),
-        fit(escapeTerminal(t.process ?? '?'), procW),
-        fit(`${t.liveStreams}/${t.totalStreams}`, 9, true),
-        fit(n(t.rxBytesPerSec), 9, true),
-        fit(n(t.txBytesPerSec), 9, true),
-        fit(n(t.rxBytes), 9, true),
-        fit(n(t.txBytes), 9, true),
-      ].join(' ');
-      lines.push(fit(row, width));
-    }
-    if (list.length > shown) lines.push(fit(`… ${list.length - shown} more`, width));
+  const lines = [bold(pad(status.join('  '))), inverse(pad(table.head)), ...table.body.map(pad)];
+  if (table.total !== undefined) lines.push(bold(pad(table.total)));
+  const legend = `${m.grouping === 'stream' ? '' : `${FLOWS_LEGEND}; `}${UNITS_LEGEND}`;
+  if (m.plain) {
+    lines.push(cut(legend));
+    return lines;
   }
   while (lines.length < m.rows - 1) lines.push('');
-  const help = m.editing !== undefined ? `/${escapeTerminal(m.editing)}▏ (Enter apply, Esc cancel)` : 'q quit  s sort  g group  p pause  / filter';
+  const help =
+    m.editing !== undefined
+      ? `/${escapeTerminal(m.editing)}▏ (Enter apply, Esc cancel)`
+      : `q quit  s sort  r reverse  g group  p pause  / filter  ↑↓ PgUp PgDn Home End scroll  ${legend}`;
   lines.length = Math.max(1, m.rows - 1);
   lines.push(fit(help, width));
   return lines;
+}
+
+/** Rows that fit the screen: status, column titles, total row and key hint take four lines. */
+function rowsAvailable(m: TopModel): number {
+  return Math.max(0, m.rows - 4);
+}
+
+function clampScroll(m: TopModel, count: number): number {
+  return Math.max(0, Math.min(m.scroll ?? 0, count - rowsAvailable(m)));
+}
+
+function visible<T>(m: TopModel, list: T[]): T[] {
+  if (m.plain) return list;
+  const first = clampScroll(m, list.length);
+  return list.slice(first, first + rowsAvailable(m));
 }

@@ -2,14 +2,22 @@
  * `ntstat top`: the live full-screen table. Owns the terminal: alternate screen, hidden cursor,
  * raw keyboard; restores all of it on quit, on SIGINT/SIGTERM (the abort signal) and on errors.
  * Rendering is pure (top-render.ts) and throttled; the cost per frame is one sort of the table.
+ *
+ * Not a terminal (a pipe), `--count N`/`-L N`/`--once` or `--csv`: snapshots instead, one per
+ * sweep (the first after one interval, so rates are measured), each complete plain text (or
+ * CSV), then exit after N of them.
  */
 import type { Stream } from '../model/stream.js';
 import { ProcessTotals } from '../model/process-totals.js';
 import { compileFilter } from './filters.js';
 import type { CliIo } from './io.js';
+import { parseKeys, type Key } from './keys.js';
 import type { CliOptions } from './options.js';
+import { HostResolver } from './resolve.js';
 import { openLiveClient, runUntilDone, watchFailure, type LiveSourceFactory } from './run-live.js';
-import { GROUPINGS, SORTS, renderTop, type TopGrouping, type TopModel, type TopSort } from './top-render.js';
+import { SORT_KEYS, type SortKey } from './sort.js';
+import { GROUPINGS, renderTop, type TopGrouping, type TopModel } from './top-render.js';
+import { snapshotCsv } from './top-csv.js';
 
 const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l';
 const LEAVE_SCREEN = '\x1b[?25h\x1b[?1049l';
@@ -19,37 +27,55 @@ const MIN_FRAME_MS = 100;
 
 export interface TopState {
   grouping: TopGrouping;
-  sort: TopSort;
+  sort: SortKey;
+  reverse?: boolean;
   paused: boolean;
   filter: string;
   editing?: string;
+  /** First table row shown. */
+  scroll?: number;
+  /** Rows per page (set by the controller from the terminal height). */
+  page?: number;
   quit: boolean;
+  /** Quit by Ctrl-C (exit 130, as shells expect). */
+  interrupted?: boolean;
 }
 
-/** Apply one key press to the view state (pure; tested directly). */
-export function topKey(state: TopState, key: string): TopState {
+/** Apply one key (a character or a name from parseKeys) to the view state (pure; tested directly). */
+export function topKey(state: TopState, key: Key): TopState {
   const s = { ...state };
+  const page = Math.max(1, s.page ?? 10);
   if (s.editing !== undefined) {
     if (key === '\r' || key === '\n') {
       s.filter = s.editing;
       s.editing = undefined;
+      s.scroll = 0;
     } else if (key === '\x1b') s.editing = undefined;
     else if (key === '\x7f' || key === '\b') s.editing = s.editing.slice(0, -1);
-    else if (key === '\x03') s.quit = true;
-    else if (key >= ' ' && key.length === 1) s.editing += key;
+    else if (key === '\x03') {
+      s.quit = true;
+      s.interrupted = true;
+    } else if (key >= ' ' && [...key].length === 1) s.editing += key;
     return s;
   }
   switch (key) {
     case 'q':
     case 'Q':
-    case '\x03': // Ctrl-C arrives as a byte in raw mode
       s.quit = true;
       break;
+    case '\x03': // Ctrl-C arrives as a byte in raw mode
+      s.quit = true;
+      s.interrupted = true;
+      break;
     case 's':
-      s.sort = SORTS[(SORTS.indexOf(s.sort) + 1) % SORTS.length];
+      s.sort = SORT_KEYS[(SORT_KEYS.indexOf(s.sort) + 1) % SORT_KEYS.length];
+      break;
+    case 'r':
+      s.reverse = !s.reverse;
       break;
     case 'g':
       s.grouping = GROUPINGS[(GROUPINGS.indexOf(s.grouping) + 1) % GROUPINGS.length];
+      s.scroll = 0;
       break;
     case 'p':
     case ' ':
@@ -61,14 +87,39 @@ export function topKey(state: TopState, key: string): TopState {
     case '\x1b':
       s.filter = '';
       break;
+    case 'up':
+      s.scroll = Math.max(0, (s.scroll ?? 0) - 1);
+      break;
+    case 'down':
+      s.scroll = (s.scroll ?? 0) + 1;
+      break;
+    case 'pageup':
+      s.scroll = Math.max(0, (s.scroll ?? 0) - page);
+      break;
+    case 'pagedown':
+      s.scroll = (s.scroll ?? 0) + page;
+      break;
+    case 'home':
+      s.scroll = 0;
+      break;
+    case 'end':
+      s.scroll = Number.MAX_SAFE_INTEGER; // the renderer clamps to the last page
+      break;
   }
   return s;
 }
 
+/** Width for plain output: COLUMNS when set (a pipe has no width of its own), else unlimited. */
+function plainWidth(env: Record<string, string | undefined>): number {
+  const n = Number(env.COLUMNS);
+  return Number.isInteger(n) && n >= 20 ? n : Infinity;
+}
+
 export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactory): Promise<number> {
   const { client, source } = await openLiveClient(o, io, factory);
-  const tty = io.stdout.isTTY === true;
-  const pre = compileFilter(o);
+  const snapshots = io.stdout.isTTY !== true || o.count !== undefined || o.csv;
+  const tty = !snapshots;
+  const pre = compileFilter(o, source.interfaceIndex);
   const byProcess = new ProcessTotals('pid');
   const byApp = new ProcessTotals('epid');
   for (const kind of ['added', 'update', 'removed'] as const) {
@@ -78,9 +129,11 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
       byApp.apply(kind, s);
     });
   }
+  const resolver = o.resolve ? new HostResolver(source.reverse ? { reverse: source.reverse } : {}) : undefined;
   let state: TopState = {
     grouping: o.by === 'process' ? 'process' : o.by === 'app' ? 'app' : 'stream',
-    sort: 'rate',
+    sort: o.sort ?? 'rate',
+    reverse: o.reverse,
     paused: false,
     filter: '',
     quit: false,
@@ -100,21 +153,28 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
       for (const s of streams) if (s.pid !== undefined && s.process !== undefined) names.set(s.pid, s.process);
       list = list.map((t) => (t.pid !== undefined && names.has(t.pid) ? { ...t, process: names.get(t.pid) } : t));
     }
+    if (resolver) for (const s of streams) if (s.remote) resolver.lookup(s.remote.address);
     const d = client.dialect;
+    const rows = tty ? io.stdout.rows ?? 30 : 0;
+    state.page = Math.max(1, rows - 4);
     return {
       streams,
       totals: list,
       grouping: state.grouping,
       sort: state.sort,
+      reverse: state.reverse ?? false,
       paused: state.paused,
       filter: state.filter,
+      scroll: state.scroll ?? 0,
       ...(state.editing !== undefined ? { editing: state.editing } : {}),
+      ...(resolver ? { hostOf: (a: string) => resolver.host(a) } : {}),
       header: `ntstat top ${source.simulated ? 'SIMULATED ' : ''}xnu-${source.xnuLabel ?? d?.xnu ?? '?'}  ${streams.length} streams`,
       drops: client.getNumDrops(),
       raw: o.raw,
       color: o.color && tty,
-      columns: io.stdout.columns ?? 120,
-      rows: tty ? io.stdout.rows ?? 30 : Math.min(40, streams.length + 4),
+      columns: tty ? io.stdout.columns ?? 120 : plainWidth(io.env),
+      rows,
+      plain: !tty,
     };
   };
 
@@ -125,13 +185,23 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
     // Paused: the table body stays as it was; the status and help lines stay live.
     const frame = state.paused && frozen ? [fresh[0], ...frozen.slice(1, -1), fresh[fresh.length - 1]] : fresh;
     if (!state.paused) frozen = fresh;
-    if (tty) io.stdout.write(HOME_CLEAR + frame.map((l) => l + CLEAR_EOL).join('\r\n'));
-    else io.stdout.write(frame.filter((l) => l !== '').join('\n') + '\n\n');
+    io.stdout.write(HOME_CLEAR + frame.map((l) => l + CLEAR_EOL).join('\r\n'));
   };
   const schedule = () => {
-    if (pendingFrame || client.state === 'closed') return;
+    if (!tty || pendingFrame || client.state === 'closed') return;
     const wait = Math.max(0, lastFrame + MIN_FRAME_MS - Date.now());
     pendingFrame = setTimeout(draw, wait);
+  };
+  let sweeps = 0;
+  let frames = 0;
+  const snapshot = () => {
+    // The first sweep only establishes the table; rates need a second sample.
+    if (++sweeps < 2 || (o.count !== undefined && frames >= o.count)) return;
+    const m = model();
+    if (o.csv) io.stdout.write(snapshotCsv(m, o, (source.clock ?? Date.now)(), frames === 0));
+    else io.stdout.write((frames > 0 ? '\n' : '') + renderTop(m).join('\n') + '\n');
+    frames++;
+    if (o.count !== undefined && frames >= o.count) client.stop();
   };
 
   const restore: (() => void)[] = [];
@@ -152,13 +222,14 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
     if (tty) {
       io.stdout.write(ENTER_SCREEN);
       restore.push(() => io.stdout.write(LEAVE_SCREEN));
+      if (resolver) resolver.onAnswer = schedule;
     }
     const stdin = io.stdin;
-    if (stdin && stdin.isTTY && stdin.setRawMode) {
+    if (tty && stdin && stdin.isTTY && stdin.setRawMode) {
       stdin.setRawMode(true);
       restore.push(() => stdin.setRawMode?.(false));
       const onData = (buf: Buffer | string) => {
-        for (const key of String(buf)) {
+        for (const key of parseKeys(String(buf))) {
           state = topKey(state, key);
           if (state.quit) {
             client.stop();
@@ -174,16 +245,15 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
         stdin.pause();
       });
     }
-    if (io.onResize) restore.push(io.onResize(() => schedule()));
-    client.on('sweep', () => schedule());
+    if (tty && io.onResize) restore.push(io.onResize(() => schedule()));
+    client.on('sweep', () => (tty ? schedule() : snapshot()));
     schedule();
     const stopSource = source.start?.();
     await runUntilDone(client, o, stopSource);
   } finally {
     cleanup();
   }
-  if (!tty) draw();
   const f = failure();
   if (f) throw f;
-  return 0;
+  return state.interrupted ? 130 : 0;
 }

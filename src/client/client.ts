@@ -21,6 +21,7 @@ import { encodeRequest } from '../protocol/encode.js';
 import type { Message, Request } from '../protocol/messages.js';
 import type { Stream } from '../model/stream.js';
 import type { Transport } from '../transport/transport.js';
+import type { ClientEventMap } from './events.js';
 import type { CalibrationFlowMaker } from './calibration-flow.js';
 import { replyLayoutProblem, selfTestSummary, type SelfTestMode, type SelfTestResult } from './calibration.js';
 import { isFatalTransportError } from './fatal.js';
@@ -132,6 +133,21 @@ const MAX_EMPTY_CHUNKS = 3;
  * domain extensions) must fit the queue or it is lost silently, so the client asks for at least this.
  */
 const MIN_RCVBUF_MACOS15 = 256 * 1024;
+
+/** The client's events: names and listener payloads (src/client/events.ts). */
+export type ClientEvents = ClientEventMap<DropInfo>;
+
+/** Typed EventEmitter methods, merged into the class: a misspelt event name does not type-check. */
+export interface NetworkStatisticsClient {
+  on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this;
+  once<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this;
+  off<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this;
+  addListener<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this;
+  removeListener<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this;
+  prependListener<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this;
+  prependOnceListener<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this;
+  emit<K extends keyof ClientEvents>(event: K, ...args: Parameters<ClientEvents[K]>): boolean;
+}
 
 export class NetworkStatisticsClient extends EventEmitter {
   private stateValue: ClientState = 'idle';
@@ -513,7 +529,7 @@ export class NetworkStatisticsClient extends EventEmitter {
       if (aggregatedSweep) ok = await this.pagedPoll('getUpdate');
       else ok = (await this.pagedPoll('getSrcDesc')) && (await this.pagedPoll('querySrc'));
     } catch (e) {
-      if (this.stateValue === 'running') this.emit('error', e);
+      if (this.stateValue === 'running') this.emit('error', e as Error);
       ok = false;
     }
     if (!ok || this.stateValue !== 'running') return false;
@@ -548,7 +564,7 @@ export class NetworkStatisticsClient extends EventEmitter {
         try {
           confirmed = await this.pagedPoll('getSrcDesc');
         } catch (e) {
-          if (this.stateValue === 'running') this.emit('error', e);
+          if (this.stateValue === 'running') this.emit('error', e as Error);
         }
         if (!confirmed || this.stateValue !== 'running') return false;
         // Sources the confirmation found that the aggregated sweep did not: their batches were
@@ -679,7 +695,7 @@ export class NetworkStatisticsClient extends EventEmitter {
       messages = decodeDatagram(data, this.dialectValue!, { unknownTypes: 'skip', from: this.opts.passive ? 'any' : 'kernel', onInvalidMessage: (e) => this.onInvalidMessage(e) });
     } catch (e) {
       this.countDrop('malformed');
-      this.emit('error', e);
+      this.emit('error', e as Error);
       return;
     }
     const now = this.clock();

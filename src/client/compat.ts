@@ -24,6 +24,11 @@ export interface CompatClient {
   getNumDrops(): number;
   /** The error that made connectToKernel() return false, if any. */
   lastError(): Error | undefined;
+  /**
+   * Why connectToKernel() returned false, as the seed API names it: an NtstatError with a stable
+   * `code` (ERR_NTSTAT_UNSUPPORTED_OS off macOS, ERR_NTSTAT_PERMISSION, ...), or undefined.
+   */
+  getLastError(): Error | undefined;
   /** The underlying idiomatic client (available after connectToKernel()). */
   client(): NetworkStatisticsClient | undefined;
 }
@@ -75,6 +80,9 @@ export function createNetworkStatisticsClient(listener: NetworkStatisticsListene
       return inner?.getNumDrops() ?? 0;
     },
     lastError() {
+      return error;
+    },
+    getLastError() {
       return error;
     },
     client() {

@@ -17,16 +17,10 @@ import type { Message } from '../protocol/messages.js';
 import { applyCounts, applyDescriptor, closeStream, newStream, type Stream } from '../model/stream.js';
 import type { Counts, Descriptor } from '../protocol/messages.js';
 
-export type StreamEventKind = 'added' | 'update' | 'removed';
+import type { StreamEvent } from '../model/events.js';
 
-export interface StreamEvent {
-  event: StreamEventKind;
-  /** ms since epoch (or the replay's record time). */
-  time: number;
-  stream: Stream;
-  /** `added` for a source that existed when the subscription started (the ADD_ALL walk). */
-  initial?: boolean;
-}
+// Event types live in model/ (consumers import them from there); re-exported for old imports.
+export type { StreamEvent, StreamEventKind } from '../model/events.js';
 
 interface Entry {
   stream?: Stream;

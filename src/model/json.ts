@@ -1,8 +1,9 @@
 /**
- * The NDJSON event schema (DESIGN.md §4). Field names are stable; absent data is omitted.
+ * The NDJSON event schema, published as schema/events.schema.json in the package (DESIGN.md §4).
+ * Field names are stable; absent data is omitted.
  * Strings are exact (JSON.stringify escapes control characters, so no raw ESC reaches a terminal).
  */
-import type { StreamEvent } from '../client/source-table.js';
+import type { StreamEvent } from './events.js';
 import { endpointAddressText, isEndpoint, type Endpoint } from '../protocol/sockaddr.js';
 import type { Stream } from './stream.js';
 
@@ -10,6 +11,13 @@ export interface JsonEndpoint {
   address: string;
   port: number;
   scopeId?: number;
+  /** Reverse-DNS name of the address (remote only, with --resolve, when known). */
+  host?: string;
+}
+
+export interface JsonOptions {
+  /** Host name of the remote address (reverse DNS), added as remote.host. */
+  remoteHost?: string;
 }
 
 export interface JsonEvent {
@@ -57,7 +65,7 @@ const COUNT_KEYS = [
   'minRttMs', 'avgRttMs', 'varRttMs',
 ] as const;
 
-export function streamToJson(event: string, time: number, s: Stream): JsonEvent {
+export function streamToJson(event: string, time: number, s: Stream, opts: JsonOptions = {}): JsonEvent {
   const j: JsonEvent = {
     event,
     time: new Date(time).toISOString(),
@@ -73,7 +81,10 @@ export function streamToJson(event: string, time: number, s: Stream): JsonEvent 
   const local = endpoint(s.local);
   if (local) j.local = local;
   const remote = endpoint(s.remote);
-  if (remote) j.remote = remote;
+  if (remote) {
+    if (opts.remoteHost !== undefined) remote.host = opts.remoteHost;
+    j.remote = remote;
+  }
   if (s.ifindex !== undefined) j.ifindex = s.ifindex;
   if (s.ifname !== undefined) j.ifname = s.ifname;
   if (s.state !== undefined) j.state = s.state;
@@ -110,6 +121,6 @@ export function streamToJson(event: string, time: number, s: Stream): JsonEvent 
   return j;
 }
 
-export function eventToJson(ev: StreamEvent): JsonEvent {
-  return streamToJson(ev.event, ev.time, ev.stream);
+export function eventToJson(ev: StreamEvent, opts: JsonOptions = {}): JsonEvent {
+  return streamToJson(ev.event, ev.time, ev.stream, opts);
 }

@@ -208,6 +208,10 @@ function interfaceKindOf(dialect: Dialect, props: number | undefined): Interface
   return k;
 }
 
+function isUnspecifiedPeer(e: Endpoint): boolean {
+  return e.port === 0 && (e.address === '0.0.0.0' || e.address === '::');
+}
+
 /**
  * Apply a descriptor; returns true when something user-visible changed (addresses, state, pid,
  * process, interface, ifindex). The descriptor is owned by the stream from here on: endpoints and
@@ -223,7 +227,9 @@ export function applyDescriptor(dialect: Dialect, s: Stream, d: Descriptor): boo
   const pInterface = s.interface;
   const pIfindex = s.ifindex;
   let local = isEndpoint(d.local) ? d.local : undefined;
-  let remote = isEndpoint(d.remote) ? d.remote : undefined;
+  // An unconnected socket (UDP, a listener) has no peer: the kernel reports the unspecified
+  // address with port 0, which is absent data, not a peer at 0.0.0.0:0.
+  let remote = isEndpoint(d.remote) && !isUnspecifiedPeer(d.remote) ? d.remote : undefined;
   if (local && pLocal && local !== pLocal && identicalEndpoint(local, pLocal)) d.local = local = pLocal;
   if (remote && pRemote && remote !== pRemote && identicalEndpoint(remote, pRemote)) d.remote = remote = pRemote;
   const pBitmap = s.descriptor?.activityBitmap;

@@ -108,6 +108,7 @@ export class SimKernel {
   readonly dialect: Dialect;
   readonly profile: KernelProfile;
   readonly world: World;
+  /** @internal The kernel-side state machine (white-box tests only; not in the public types). */
   readonly core: KernelCore;
   readonly scenario: Scenario;
 
@@ -220,7 +221,7 @@ export class Simulator {
 
   constructor(
     readonly kernel: SimKernel,
-    /** The kernel-side connection state (internal; exposed for white-box tests). */
+    /** @internal The kernel-side connection state (white-box tests only; not in the public types). */
     readonly conn: Connection,
   ) {
     conn.onEnqueue = () => {

@@ -10,7 +10,16 @@ export class RecordingTransport implements Transport {
   private readonly writer: NtcapWriter;
   private flushTimer?: NodeJS.Timeout;
 
-  constructor(private readonly inner: Transport, path: string, header: NtcapHeader) {
+  /**
+   * `clock` (ms since the epoch, default Date.now) stamps each record: pass the client's clock so
+   * a replay sees the times the live client saw (the same rates and event times).
+   */
+  constructor(
+    private readonly inner: Transport,
+    path: string,
+    header: NtcapHeader,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.kind = `${inner.kind}+record`;
     this.writer = new NtcapWriter(path, { created: new Date().toISOString(), ...header });
   }
@@ -21,7 +30,7 @@ export class RecordingTransport implements Transport {
     this.flushTimer.unref?.();
     this.inner.start({
       onDatagram: (d, truncated) => {
-        this.writer.write(Direction.FromKernel, d, truncated);
+        this.writer.write(Direction.FromKernel, d, truncated, this.timeNs());
         handlers.onDatagram(d, truncated);
       },
       onClose: (err) => {
@@ -32,7 +41,7 @@ export class RecordingTransport implements Transport {
   }
 
   send(datagram: Uint8Array): void {
-    this.writer.write(Direction.ToKernel, datagram);
+    this.writer.write(Direction.ToKernel, datagram, false, this.timeNs());
     this.inner.send(datagram);
   }
 
@@ -46,6 +55,11 @@ export class RecordingTransport implements Transport {
 
   setReceiveBufferSize(bytes: number): number | undefined {
     return this.inner.setReceiveBufferSize?.(bytes);
+  }
+
+  private timeNs(): bigint {
+    // Microseconds, exactly representable both ways (ns since the epoch exceed 2^53).
+    return BigInt(Math.round(this.clock() * 1000)) * 1000n;
   }
 
   private finish(): void {

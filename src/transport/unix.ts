@@ -53,7 +53,7 @@ export function connectUnixDatagram(path: string, libc: Libc = loadLibc()): Data
   try {
     if (bind(fd, encodeSockaddrUn(c, join(dir, 'c.sock'))) < 0) throw errnoError(libc, 'bind', libc.errno());
     if (libc.connect(fd, encodeSockaddrUn(c, path)) < 0) {
-      throw errnoError(libc, `connect(${path})`, libc.errno(), ' — is `ntstat serve --socket PATH` (or your relay) running?');
+      throw errnoError(libc, `connect(${path})`, libc.errno(), 'is `ntstat serve --socket PATH`, or your relay, running?');
     }
     makeNonBlockingCloexec(libc, fd);
   } catch (e) {
