@@ -28,6 +28,21 @@ test('a process entering the top N starts at its true total; leaving and returni
   assert.ok(f.other()[0] >= otherBefore);
 });
 
+test('--metrics-ttl: an idle series stops being exported after the TTL, frees its slot, and comes back where it was', () => {
+  const f = new MonotonicFold({ width: 1, max: 1, ttlMs: 1000 });
+  const g = (key: string, v: number, live: boolean): FoldGroup => ({ key, series: key, labels: labels(key), values: [v], live });
+  f.update(0, [g('gone', 500, false), g('small', 5, true)]);
+  assert.deepEqual(f.series().map((s) => s.series), ['gone']);
+  f.update(1000, [g('gone', 500, false), g('small', 6, true)]);
+  assert.deepEqual(f.series().map((s) => s.series), ['gone'], 'still within the TTL');
+  f.update(1001, [g('gone', 500, false), g('small', 7, true)]);
+  assert.deepEqual(f.series().map((s) => [s.series, s.values[0]]), [['small', 7]], 'expired: the slot goes to the next process');
+  const other = f.other()[0];
+  f.update(1500, [g('gone', 800, true), g('small', 7, true)]);
+  assert.deepEqual(f.series().map((s) => [s.series, s.values[0]]), [['gone', 800]], 'back, continuing from 500 (+300)');
+  assert.equal(f.other()[0], other, 'small had no new bytes; nothing fell');
+});
+
 interface Op {
   groups: { key: number; series: number; add: number[]; reset: boolean; live: boolean }[];
   dt: number;
