@@ -187,8 +187,8 @@ export async function benchE2e(): Promise<{ rows: Row[]; results: E2eResult[] }>
         stdoutBytesPerSec: (s.bytes - b0[i]) / wall,
         kernelDrops: s.sim!.groundTruth({ descriptors: false, counts: false }).dropped.total,
       };
-      if (cpu !== undefined) r.cpuPercent = cpu;
       if (s.scrapes !== undefined) r.scrapes = s.scrapes;
+      if (cpu !== undefined) r.cpuPercent = cpu;
       else r.note = 'no /proc: child CPU not measurable here';
       if (s.child.exitCode !== null) r.note = `exited early (${s.child.exitCode}): ${s.stderr.trim()}`;
       results.push(r);
