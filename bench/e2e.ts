@@ -35,7 +35,7 @@ import type { Row } from './client-cost.js';
 const STREAMS = Number(process.env.NTSTAT_BENCH_E2E_STREAMS ?? 2000);
 const RUNS = Math.max(1, Number(process.env.NTSTAT_BENCH_E2E_RUNS ?? 3));
 const WARMUP_S = 3;
-const WINDOW_S = 10;
+const WINDOW_S = Number(process.env.NTSTAT_BENCH_E2E_WINDOW_S ?? 10);
 /** The terminal `top` draws on: 50 rows of 160 columns (46 table rows). */
 const TOP_ROWS = 50;
 const TOP_COLS = 160;
@@ -55,6 +55,8 @@ const NO_PROCESS = 'no-such-process-e2e';
 
 export interface E2eRun {
   cpuPercent?: number;
+  /** The main (JS) thread alone; the rest is V8's GC helpers, libuv threads. */
+  mainThreadPercent?: number;
   /** This process (simulators + socket servers + draining stdout) over the same window. */
   simulatorPercent: number;
   stdoutBytesPerSec: number;
@@ -81,11 +83,14 @@ function clockTicks(): number {
   }
 }
 
-/** utime + stime of a process in seconds (Linux /proc), or undefined. */
-function procCpuSeconds(pid: number | undefined, hz: number): number | undefined {
+/**
+ * utime + stime in seconds (Linux /proc) of a whole process, or of its main (JS) thread alone
+ * with `thread`, or undefined.
+ */
+function procCpuSeconds(pid: number | undefined, hz: number, thread = false): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised comm (which may contain spaces): state is field 3.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(rest[11]) + Number(rest[12])) / hz; // fields 14, 15
@@ -119,10 +124,11 @@ function agentArgs(dir: string): string[] {
 }
 
 function scrapeEverySecond(s: Session): void {
-  const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(s.stderr);
-  if (!m) return;
   s.scrapes = 0;
   s.scraper = setInterval(() => {
+    // The agent prints its address once it listens (after the subscription).
+    const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(s.stderr);
+    if (!m) return;
     fetch(`${m[1]}/metrics`)
       .then((r) => r.text())
       .then(() => (s.scrapes = (s.scrapes ?? 0) + 1))
@@ -198,16 +204,21 @@ async function runOnce(cli: string, commands: readonly E2eCommand[], hz: number,
   const sessions = await Promise.all(kernels.map((k) => startSession(k.command, cli, k.kernel.profile.xnu.join('.'), k.kernel)));
   for (const d of drivers) d.startRealtime();
   try {
-    await sleep(WARMUP_S * 1000);
+    // Scraped from the start, as Prometheus would: the first scrape's one-off cost (loading
+    // prom-client) falls in the warm-up, not in the steady state measured.
     for (const s of sessions) if (s.command === 'agent') scrapeEverySecond(s);
+    await sleep(WARMUP_S * 1000);
     const c0 = sessions.map((s) => procCpuSeconds(s.cliPid, hz));
+    const t0 = sessions.map((s) => procCpuSeconds(s.cliPid, hz, true));
     const b0 = sessions.map((s) => s.bytes);
+    const k0 = sessions.map((s) => s.scrapes ?? 0);
     const self0 = process.cpuUsage();
     const w0 = performance.now();
     await sleep(WINDOW_S * 1000);
     const wall = (performance.now() - w0) / 1000;
     const self = process.cpuUsage(self0);
     const c1 = sessions.map((s) => procCpuSeconds(s.cliPid, hz));
+    const t1 = sessions.map((s) => procCpuSeconds(s.cliPid, hz, true));
     const runs = sessions.map((s, i): E2eRun => {
       const cpu = c0[i] !== undefined && c1[i] !== undefined ? ((c1[i]! - c0[i]!) / wall) * 100 : undefined;
       const r: E2eRun = {
@@ -215,8 +226,9 @@ async function runOnce(cli: string, commands: readonly E2eCommand[], hz: number,
         stdoutBytesPerSec: (s.bytes - b0[i]) / wall,
         kernelDrops: s.sim!.groundTruth({ descriptors: false, counts: false }).dropped.total,
       };
-      if (s.scrapes !== undefined) r.scrapes = s.scrapes;
+      if (s.scrapes !== undefined) r.scrapes = s.scrapes - k0[i];
       if (cpu !== undefined) r.cpuPercent = cpu;
+      if (t0[i] !== undefined && t1[i] !== undefined) r.mainThreadPercent = ((t1[i]! - t0[i]!) / wall) * 100;
       else r.note = 'no /proc: the CLI\'s CPU is not measurable here';
       if (s.child.exitCode !== null) r.note = `exited early (${s.child.exitCode}): ${s.stderr.trim()}`;
       return r;
@@ -264,7 +276,9 @@ export function e2eRows(rs: E2eResult[]): Row[] {
   return rs.map((r) => {
     const drops = Math.max(...r.runs.map((x) => x.kernelDrops));
     const last = r.runs[r.runs.length - 1];
-    const detail = r.command === 'agent' ? `${last.scrapes ?? 0} scrapes` : `${(last.stdoutBytesPerSec / 1024).toFixed(1)} KiB/s out`;
+    const main = r.runs.filter((x) => x.mainThreadPercent !== undefined).map((x) => x.mainThreadPercent!);
+    const thread = main.length ? `JS thread median ${median(main).toFixed(2)} %, ` : '';
+    const detail = thread + (r.command === 'agent' ? `${last.scrapes ?? 0} scrapes` : `${(last.stdoutBytesPerSec / 1024).toFixed(1)} KiB/s out`);
     const ok = r.cpuPercentMedian !== undefined;
     return {
       figure: figure(r),
