@@ -87,7 +87,7 @@ function streamCols(m: TopModel): Col<Stream>[] {
     { title: 'PROTO', cell: (s) => s.provider + (s.userland && s.provider === 'tcp' ? '*' : '') },
     { title: 'LOCAL', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.dst) : endpointText(s.local)) },
     { title: 'REMOTE', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.gateway) : endpointText(s.remote, host)) },
-    { title: 'IF', drop: 2, cell: (s) => s.ifname ?? s.interface },
+    { title: 'IF', drop: 2, cell: (s) => (s.ifname !== undefined ? escapeTerminal(s.ifname) : s.interface) },
     { title: 'STATE', drop: 1, cell: (s) => s.state ?? '' },
     { title: 'RX/s', right: true, sorts: ['rate', 'rx'], cell: (s) => r(s.rxBytesPerSec ?? 0) },
     { title: 'TX/s', right: true, sorts: ['rate', 'tx'], cell: (s) => r(s.txBytesPerSec ?? 0) },
