@@ -195,6 +195,7 @@ export class NetworkStatisticsClient extends EventEmitter {
         s.dialect = result.dialect;
         s.table = new SourceTable(result.dialect);
         s.table.initialPhase = true;
+        s.table.interfaceNames = s.opts.interfaceNames;
       }
       this.emit('selfTest', result);
       this.emit('warning', selfTestSummary(result));

@@ -5,6 +5,7 @@
 import type { ProviderName } from '../protocol/constants.js';
 import type { Dialect } from '../protocol/dialect.js';
 import type { Stream } from '../model/stream.js';
+import type { InterfaceNames } from '../model/interface-names.js';
 import type { Transport } from '../transport/transport.js';
 import type { ClientEventMap } from './events.js';
 import type { CalibrationFlowMaker } from './calibration-flow.js';
@@ -96,6 +97,11 @@ export interface ClientOptions {
    * still arrives (check `stream.pid`).
    */
   pid?: number;
+  /**
+   * The watched machine's interfaces (index <-> BSD name, model/interface-names.ts): each flow gets
+   * `ifname` from its ifindex. Default: if_nameindex() for the live kernel; none otherwise.
+   */
+  interfaceNames?: InterfaceNames;
 }
 
 export type ClientEvent =

@@ -37,11 +37,13 @@ export async function openTransport(s: ClientSession, handlers: TransportHandler
     s.dialect = dialect ? (typeof dialect === 'string' ? dialectFor(dialect) : dialect) : live.dialect;
     s.receiveBuffer = live.receiveBufferSize;
     if (!s.opts.flushFailures && live.flushFailures) s.flushSignal = new FlushFailureSignal(live.flushFailures);
+    s.opts.interfaceNames ??= live.interfaceNames;
   }
   if (s.opts.flushFailures) s.flushSignal = new FlushFailureSignal(s.opts.flushFailures);
   if (s.dialect.warning) s.emit('warning', s.dialect.warning);
   s.table = new SourceTable(s.dialect);
   s.table.initialPhase = true;
+  s.table.interfaceNames = s.opts.interfaceNames;
   s.transport.start({
     onDatagram: (d, truncated) => handlers.onDatagram(d, truncated),
     onClose: (err) => handlers.onClose(err),
