@@ -33,7 +33,7 @@ export const STREAM_COLUMNS: Record<string, (r: StreamRow) => string | number> =
   remote_port: (r) => (r.stream.remote && isEndpoint(r.stream.remote) ? r.stream.remote.port : ''),
   remote_host: (r) => escapeTerminal(r.host ?? ''),
   domain: (r) => (r.stream.domain ? escapeTerminal(domainText(r.stream.domain)) : ''),
-  interface: (r) => r.stream.ifname ?? r.stream.interface,
+  interface: (r) => (r.stream.ifname !== undefined ? escapeTerminal(r.stream.ifname) : r.stream.interface),
   state: (r) => r.stream.state ?? '',
   rx_rate: (r) => Math.round(r.stream.rxBytesPerSec ?? 0),
   tx_rate: (r) => Math.round(r.stream.txBytesPerSec ?? 0),

@@ -90,7 +90,7 @@ function streamCols(m: TopModel): Col<Stream>[] {
     { title: 'REMOTE', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.gateway) : endpointText(s.remote, host)) },
     // Domain names (privileged, 12.1+, §6): only when some stream has one; dropped first when narrow.
     ...(m.streams.some((s) => s.domain) ? [{ title: 'DOMAIN', drop: 6, cell: (s: Stream) => (s.domain ? escapeTerminal(domainText(s.domain)) : '') }] : []),
-    { title: 'IF', drop: 2, cell: (s) => s.ifname ?? s.interface },
+    { title: 'IF', drop: 2, cell: (s) => (s.ifname !== undefined ? escapeTerminal(s.ifname) : s.interface) },
     { title: 'STATE', drop: 1, cell: (s) => s.state ?? '' },
     { title: 'RX/s', right: true, sorts: ['rate', 'rx'], cell: (s) => r(s.rxBytesPerSec ?? 0) },
     { title: 'TX/s', right: true, sorts: ['rate', 'tx'], cell: (s) => r(s.txBytesPerSec ?? 0) },

@@ -16,7 +16,7 @@ import { parseKeys, type Key } from './keys.js';
 import { LiveStreams } from './live-streams.js';
 import type { CliOptions } from './options.js';
 import { HostResolver } from './resolve.js';
-import { openLiveClient, runUntilDone, watchFailure, type LiveSourceFactory } from './run-live.js';
+import { interfaceIndexOf, openLiveClient, runUntilDone, watchFailure, type LiveSourceFactory } from './run-live.js';
 import { SORT_KEYS, type SortKey } from './sort.js';
 import { GROUPINGS, renderTop, type TopGrouping, type TopModel } from './top-render.js';
 import { snapshotCsv } from './top-csv.js';
@@ -121,7 +121,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
   const { client, source } = await openLiveClient(o, io, factory);
   const snapshots = io.stdout.isTTY !== true || o.count !== undefined || o.csv;
   const tty = !snapshots;
-  const pre = compileFilter(o, source.interfaceIndex);
+  const pre = compileFilter(o, interfaceIndexOf(source));
   const byProcess = new ProcessTotals('pid');
   const byApp = new ProcessTotals('epid');
   const live = new LiveStreams(client);
