@@ -10,7 +10,9 @@ import type { CalibrationFlowMaker } from '../client/calibration-flow.js';
 import type { Transport } from '../transport/transport.js';
 import { RecordingTransport } from '../transport/tee.js';
 import { packageVersion } from '../version.js';
-import { compileFilter, type InterfaceIndexFn } from './filters.js';
+import { compileFilter, compileInterfaceFilter, type InterfaceIndexFn } from './filters.js';
+import type { InterfaceLister } from '../client/ifnet.js';
+import type { InterfaceEvent } from '../model/interface.js';
 import { BSD_IFNAME, INTERFACE_KINDS } from './options.js';
 import { HostResolver, type ReverseFn } from './resolve.js';
 import type { CliIo } from './io.js';
@@ -38,6 +40,8 @@ export interface LiveSource {
   start?(): () => void;
   /** BSD interface name -> index on the watched machine (for --interface en0). */
   interfaceIndex?: InterfaceIndexFn;
+  /** The watched machine's interfaces (index, name) for the ifnet subscription; absent: probed. */
+  interfaces?: InterfaceLister;
   /** Reverse DNS for --resolve (default dns.promises.reverse; tests inject one). */
   reverse?: ReverseFn;
 }
@@ -47,13 +51,15 @@ export type LiveSourceFactory = (o: CliOptions, io: CliIo) => Promise<LiveSource
 /** Providers for the client from --tcp/--udp/--quic/--all (default tcp, as the seed demo). */
 export function clientProviders(o: CliOptions): ClientProvider[] {
   const p = o.providers;
-  if (p.size === 0) return ['tcp'];
+  if (p.size === 0) return o.by === 'interface' ? ['tcp', 'ifnet'] : ['tcp'];
   const out: ClientProvider[] = [];
   if (p.has('tcp')) out.push('tcp');
   if (p.has('udp')) out.push('udp');
   if (p.has('quic')) out.push('quic');
   if (p.has('conn')) out.push('conn');
   if (p.has('route')) out.push('route');
+  // Interfaces (ifnet): --all, and what `top --by interface` shows.
+  if (p.has('ifnet') || o.by === 'interface') out.push('ifnet');
   // --all also asks for sysinfo: privileged only, an unprivileged EPERM just marks it unavailable.
   if (p.has('sysinfo')) out.push('sysinfo');
   return out;
@@ -96,6 +102,7 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
   // Domain names need privilege (§6): ask when the (simulated) client is root or entitled.
   if (o.privileged || (!o.simulate && !o.socket && typeof process.getuid === 'function' && process.getuid() === 0)) opts.domains = true;
   if (source.calibrationFlows) opts.calibrationFlows = source.calibrationFlows;
+  if (source.interfaces) opts.interfaces = source.interfaces;
   if (io.signal) opts.signal = io.signal;
   const client = new NetworkStatisticsClient(opts);
   client.on('warning', (w: string) => io.stderr.write(`ntstat: warning: ${w}\n`));
@@ -140,12 +147,14 @@ export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSource
     utc: o.utc,
     count: o.count,
     filter: compileFilter(o, source.interfaceIndex),
+    interfaceFilter: compileInterfaceFilter(o),
     ...(resolver ? { resolver } : {}),
   });
   const onEvent = (ev: StreamEvent) => {
     if (!sink.write(ev)) client.stop();
   };
   for (const kind of ['added', 'update', 'removed'] as const) client.on(kind, (_s, ev: StreamEvent) => onEvent(ev));
+  client.on('interface', (ev: InterfaceEvent) => sink.writeInterface(ev));
   if (o.json) client.on('sysinfo', (ev: SysinfoEvent) => sink.text(JSON.stringify(sysinfoToJson(ev)) + '\n'));
   const failure = watchFailure(client);
   await connectExplained(client, o);

@@ -128,6 +128,7 @@ export function simulatedSource(o: CliOptions): LiveSource {
     // Stream times follow simulated time, anchored at the wall clock when the session started.
     clock: () => wallStart + kernel.now,
     interfaceIndex: (name) => [...kernel.world.interfaces.values()].find((i) => i.name === name)?.ifindex,
+    interfaces: () => [...kernel.world.interfaces.values()].filter((i) => i.attached).map((i) => ({ index: i.ifindex, name: i.name })),
     start() {
       driver.startRealtime();
       return () => driver.stop();

@@ -14,12 +14,14 @@ import { displayWidth, fit } from './text-width.js';
 import { endpointText, routeText } from './endpoint-text.js';
 import { SORTED_COLUMN, sortStreams, sortTotals, type SortKey } from './sort.js';
 import { UNITS_LEGEND, formatBytes, formatRate } from './units.js';
+import type { InterfaceStat } from '../model/interface.js';
+import { interfaceCols, sortInterfaces } from './top-interfaces.js';
 
 export { displayWidth, fit } from './text-width.js';
-export type TopGrouping = 'stream' | 'process' | 'app';
+export type TopGrouping = 'stream' | 'process' | 'app' | 'interface';
 /** @deprecated use SortKey */
 export type TopSort = SortKey;
-export const GROUPINGS: readonly TopGrouping[] = ['stream', 'process', 'app'];
+export const GROUPINGS: readonly TopGrouping[] = ['stream', 'process', 'app', 'interface'];
 
 export const FLOWS_LEGEND = 'FLOWS = open/seen since start';
 
@@ -27,6 +29,10 @@ export interface TopModel {
   streams: readonly Stream[];
   /** Totals for the current grouping (process/app). */
   totals: readonly ProcessTotal[];
+  /** Interfaces from the ifnet provider (grouping 'interface'). */
+  interfaces?: readonly InterfaceStat[];
+  /** Shown in the status line (e.g. why the ifnet provider is unavailable). */
+  note?: string;
   grouping: TopGrouping;
   sort: SortKey;
   reverse?: boolean;
@@ -175,6 +181,18 @@ export function renderTop(m: TopModel): string[] {
       counts: { rxBytes: sum(list, (s) => s.counts?.rxBytes ?? 0), txBytes: sum(list, (s) => s.counts?.txBytes ?? 0) },
     } as unknown as Stream;
     table = renderRows(m, streamCols(m), visible(m, list), tot, width);
+  } else if (m.grouping === 'interface') {
+    const list = sortInterfaces((m.interfaces ?? []).filter((i) => matches(m.filter, i.name, i.index, i.kind)), m.sort, m.reverse);
+    count = list.length;
+    const tot: InterfaceStat = {
+      id: '', index: 0, name: `TOTAL (${list.length} interfaces)`, kind: 'unknown', link: { type: 'none' }, firstSeen: 0, lastUpdated: 0, closed: false,
+      rxBytes: sum(list, (i) => i.rxBytes), txBytes: sum(list, (i) => i.txBytes), rxPackets: sum(list, (i) => i.rxPackets), txPackets: sum(list, (i) => i.txPackets),
+      rxBytesPerSec: sum(list, (i) => i.rxBytesPerSec ?? 0), txBytesPerSec: sum(list, (i) => i.txBytesPerSec ?? 0),
+    };
+    const cols = interfaceCols(m.raw);
+    // The total row has no index, kind or link of its own.
+    const blankTotal = cols.map((c) => (c.title === 'INDEX' || c.title === 'KIND' || c.title === 'LINK' ? { ...c, cell: (i: InterfaceStat) => (i === tot ? '' : c.cell(i)) } : c));
+    table = renderRows(m, blankTotal, visible(m, list), tot, width);
   } else {
     const list = sortTotals(m.totals.filter((t) => matches(m.filter, t.process, t.pid)), m.sort, m.reverse);
     count = list.length;
@@ -193,11 +211,12 @@ export function renderTop(m: TopModel): string[] {
     `sort ${m.sort}${m.reverse ? ' reversed' : ''}`,
     !m.plain && count > table.body.length ? `rows ${count === 0 ? 0 : first + 1}-${first + table.body.length} of ${count}` : '',
     m.drops ? `drops ${m.drops}` : '',
+    m.note ? escapeTerminal(m.note) : '',
     m.header,
   ].filter(Boolean);
   const lines = [bold(pad(status.join('  '))), inverse(pad(table.head)), ...table.body.map(pad)];
   if (table.total !== undefined) lines.push(bold(pad(table.total)));
-  const legend = `${m.grouping === 'stream' ? '' : `${FLOWS_LEGEND}; `}${UNITS_LEGEND}`;
+  const legend = `${m.grouping === 'stream' || m.grouping === 'interface' ? '' : `${FLOWS_LEGEND}; `}${UNITS_LEGEND}`;
   if (m.plain) {
     lines.push(cut(legend));
     return lines;

@@ -31,9 +31,11 @@ import { PendingRequests, type Completion } from './pending.js';
 import { ResyncLimiter } from './resync-limiter.js';
 import { SourceTable, type StreamEvent } from './source-table.js';
 import { pidFilterFor } from './pid-filter.js';
+import { InterfaceEventSource, subscribeIfnet, type InterfaceLister } from './ifnet.js';
+import { interfaceFromStream, type InterfaceStat } from '../model/interface.js';
 
 /** Provider groups a user asks for. */
-export type ClientProvider = 'tcp' | 'udp' | 'quic' | 'conn' | 'udpSubflow' | 'route' | 'sysinfo';
+export type ClientProvider = 'tcp' | 'udp' | 'quic' | 'conn' | 'udpSubflow' | 'route' | 'ifnet' | 'sysinfo';
 
 const GROUPS: Record<ClientProvider, ProviderName[]> = {
   tcp: ['tcp', 'tcpUserland'],
@@ -42,6 +44,7 @@ const GROUPS: Record<ClientProvider, ProviderName[]> = {
   conn: ['conn'],
   udpSubflow: ['udpSubflow'],
   route: ['route'],
+  ifnet: ['ifnet'],
   sysinfo: ['sysinfo'],
 };
 
@@ -118,6 +121,13 @@ export interface ClientOptions {
    * still arrives (check `stream.pid`).
    */
   pid?: number;
+  /**
+   * The watched machine's interfaces for the ifnet provider (index → BSD name). Without it the
+   * kernel is probed for indexes 1–64 (ifnet.ts).
+   */
+  interfaces?: InterfaceLister;
+  /** Bytes in+out per ifnet threshold notice, ≥ 1 MiB (default 1 GiB, see ifnet.ts). */
+  ifnetThreshold?: number;
 }
 
 export type ClientEvent =
@@ -196,6 +206,9 @@ export class NetworkStatisticsClient extends EventEmitter {
   /** Extra resync sweeps after losses: one immediate, then rate-limited (resync-limiter.ts). */
   private resyncLimiter!: ResyncLimiter;
   private flushSignal?: FlushFailureSignal;
+  /** Interface names from the interface list (the descriptor's name wins once it arrives). */
+  private readonly interfaceNames = new Map<number, string>();
+  private readonly interfaceEvents = new InterfaceEventSource(() => this.dialectValue!, this.interfaceNames);
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -248,9 +261,17 @@ export class NetworkStatisticsClient extends EventEmitter {
     return this.receiveBuffer;
   }
 
-  /** Live streams (copies). */
+  /** Live streams (copies); interfaces are not streams (see interfaces()). */
   snapshot(): Stream[] {
-    return this.table ? [...this.table.streams()].map((s) => ({ ...s })) : [];
+    return this.table ? [...this.table.streams()].filter((s) => s.provider !== 'ifnet').map((s) => ({ ...s })) : [];
+  }
+
+  /** Interfaces reported by the ifnet provider, when subscribed (model/interface.ts). */
+  interfaces(): InterfaceStat[] {
+    if (!this.table || !this.dialectValue || this.dialectValue.inferred) return [];
+    const out: InterfaceStat[] = [];
+    for (const s of this.table.streams()) if (s.provider === 'ifnet') out.push(interfaceFromStream(this.dialectValue, s, this.interfaceNames));
+    return out;
   }
 
   /** The live stream for a srcref id, if any (the object events carry). */
@@ -451,7 +472,7 @@ export class NetworkStatisticsClient extends EventEmitter {
     let barrier = false;
     for (const name of wanted) {
       if (this.stateValue !== 'subscribing') return;
-      if (name === 'sysinfo') continue;
+      if (name === 'sysinfo' || name === 'ifnet') continue;
       const id = providerId(d, name);
       if (id === undefined) {
         this.providerStatus.set(name, { provider: name, available: false, reason: 'not in this kernel version' });
@@ -477,6 +498,7 @@ export class NetworkStatisticsClient extends EventEmitter {
       if (done.kind === 'success') this.providerStatus.set(name, { provider: name, available: true });
       else this.providerStatus.set(name, { provider: name, available: false, errno: done.errno, reason: explainSubscribeError(done.errno) });
     }
+    if (wanted.has('ifnet')) await this.subscribeInterfaces();
     if (wanted.has('sysinfo')) {
       if (!sysinfo) this.providerStatus.set('sysinfo', { provider: 'sysinfo', available: false, reason: 'not in this kernel version' });
       else {
@@ -495,6 +517,34 @@ export class NetworkStatisticsClient extends EventEmitter {
       const perm = [...this.providerStatus.values()].every((p) => p.errno === DarwinErrno.EPERM);
       throw new NtstatError(perm ? 'ERR_NTSTAT_PERMISSION' : 'ERR_NTSTAT_KERNEL', `no provider could be subscribed (${why})`);
     }
+  }
+
+  /** ADD_SRC per interface (ifnet.ts); a refusal marks ifnet unavailable and is said once. */
+  private async subscribeInterfaces(): Promise<void> {
+    let r;
+    try {
+      r = await subscribeIfnet(
+        {
+          dialect: this.dialectValue!,
+          allocate: () => this.pending.allocate(),
+          expect: (c, f) => this.pending.expect(c, f),
+          forget: (c) => this.pending.forget(c),
+          send: (req) => this.send(req),
+          request: (build) => this.request(build),
+        },
+        { ...(this.opts.interfaces ? { list: this.opts.interfaces } : {}), ...(this.opts.ifnetThreshold !== undefined ? { threshold: this.opts.ifnetThreshold } : {}) },
+      );
+    } catch (e) {
+      if (this.stateValue !== 'subscribing') return;
+      if (e instanceof NtstatError && e.code === 'ERR_NTSTAT_USAGE') throw e;
+      r = { available: false, reason: (e as Error).message, added: [] };
+    }
+    for (const i of r.added) if (i.name !== undefined) this.interfaceNames.set(i.index, i.name);
+    const status: ProviderStatus = { provider: 'ifnet', available: r.available };
+    if (r.reason !== undefined) status.reason = r.reason;
+    if ('errno' in r && r.errno !== undefined) status.errno = r.errno;
+    this.providerStatus.set('ifnet', status);
+    if (!r.available) this.emit('warning', `interfaces (ifnet provider) unavailable: ${r.reason}`);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -752,6 +802,11 @@ export class NetworkStatisticsClient extends EventEmitter {
 
   private emitEvents(events: StreamEvent[]): void {
     for (const ev of events) {
+      if (ev.stream.provider === 'ifnet') {
+        const iev = this.interfaceEvents.convert(ev, this.sweepsCompleted === 0);
+        if (iev) this.emit('interface', iev);
+        continue;
+      }
       this.emit(ev.event, ev.stream, ev);
       if (this.iterators.size > 0) {
         const ce: ClientEvent = ev.initial
