@@ -16,6 +16,7 @@ import { layoutFamilies, providerId } from '../src/protocol/index.js';
 import { SimKernel } from '../src/simulator/index.js';
 import { interfaceTruth } from '../src/simulator/world/interfaces.js';
 import { MemoryTransport } from '../src/transport/memory.js';
+import { InterfaceNames } from '../src/model/interface-names.js';
 import { captureIo } from './helpers/cli-io.js';
 import { settle } from './helpers/client-sim.js';
 
@@ -41,7 +42,7 @@ async function sweepClient(dialect: string, opts: { privcheck?: boolean; root?: 
     interval: 0,
     providers: ['tcp', 'ifnet'],
     clock: () => kernel.now,
-    ...(opts.list ? { interfaces: () => [...kernel.world.interfaces.values()].map((i) => ({ index: i.ifindex, name: i.name })) } : {}),
+    ...(opts.list ? { interfaceNames: new InterfaceNames(() => [...kernel.world.interfaces.values()].map((i) => ({ index: i.ifindex, name: i.name }))) } : {}),
   });
   client.on('interface', (ev) => events.push(ev));
   client.on('warning', (w) => warnings.push(w));
@@ -100,10 +101,21 @@ describe('client: interface events equal the world (every layout family with ifn
     });
   }
 
-  test('with an interface list: only the listed interfaces are added, names known', async () => {
-    const { kernel, client } = await sweepClient('11215.61.5', { list: true });
+  test('with an interface enumeration: only the listed interfaces are added (no probing)', async () => {
+    const kernel = new SimKernel({ dialect: '11215.61.5', scenario: 'bare', seed: 5 });
+    const client = new NetworkStatisticsClient({
+      transport: new MemoryTransport(kernel.connect()),
+      dialect: kernel.dialect,
+      interval: 0,
+      providers: ['ifnet'],
+      clock: () => kernel.now,
+      interfaceNames: new InterfaceNames(() => [{ index: 1, name: 'lo0' }, { index: 4, name: 'en0' }]),
+    });
     try {
-      assert.equal(client.interfaces().length, kernel.world.interfaces.size);
+      await client.connect();
+      await client.sweep();
+      await settle();
+      assert.deepEqual(client.interfaces().map((i) => i.name).sort(), ['en0', 'lo0']);
       assert.equal(client.providers().find((p) => p.provider === 'ifnet')?.available, true);
     } finally {
       client.stop();

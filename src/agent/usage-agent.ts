@@ -8,7 +8,7 @@ import type { NetworkStatisticsClient } from '../client/client.js';
 import type { Stream } from '../model/stream.js';
 import type { InterfaceEvent, InterfaceStat } from '../model/interface.js';
 import type { UsageSink } from '../store/records.js';
-import { UsageLedger } from './ledger.js';
+import { NO_INTERFACE, UsageLedger } from './ledger.js';
 import type { AgentStatus, AgentView, InterfaceUsage, ProcessUsage, UsageQuery } from './types.js';
 
 export interface UsageAgentOptions {
@@ -157,7 +157,8 @@ export class UsageAgent extends EventEmitter implements AgentView {
 
   /**
    * Per interface: the kernel's own counters where the ifnet provider reports the interface
-   * (every packet, 64-bit), else the sum of the flows seen on it (`if<index>`).
+   * (every packet, 64-bit), else the sum of the flows seen on it; bytes of flows without an
+   * interface (NO_INTERFACE) are in no interface's totals.
    */
   interfaces(): InterfaceUsage[] {
     const fromIfnet: InterfaceUsage[] = [...this.ifnet.values()].map((i) => ({
@@ -169,11 +170,13 @@ export class UsageAgent extends EventEmitter implements AgentView {
       txPackets: i.txPackets,
       source: 'ifnet' as const,
     }));
+    const covered = new Set(fromIfnet.map((i) => i.name));
     const fromFlows = this.ledger
       .interfaceList()
+      .filter((i) => i.name !== NO_INTERFACE)
       .filter((i) => {
         const m = /^if(\d+)$/.exec(i.name);
-        return !(m && this.ifnet.has(Number(m[1])));
+        return !(covered.has(i.name) || (m && this.ifnet.has(Number(m[1]))));
       })
       .map((i) => ({ name: i.name, kind: i.kind, rxBytes: i.rxBytes, txBytes: i.txBytes, rxPackets: i.rxPackets, txPackets: i.txPackets, source: 'flows' as const }));
     return [...fromIfnet, ...fromFlows].sort(byTotalDesc);

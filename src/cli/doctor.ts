@@ -55,7 +55,7 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
   if (capture ?? transport) opts.transport = capture ?? transport;
   if (dialect) opts.dialect = dialect;
   if (source.calibrationFlows) opts.calibrationFlows = source.calibrationFlows;
-  if (source.interfaces) opts.interfaces = source.interfaces;
+  if (source.interfaceNames) opts.interfaceNames = source.interfaceNames;
   opts.selfTest = o.selfTest || o.report ? 'always' : 'auto';
   const client = new NetworkStatisticsClient(opts);
   const target: ReportTarget | undefined =

@@ -32,8 +32,8 @@ export function interfaceCols(raw: boolean): InterfaceCol[] {
   ];
 }
 
-/** Same orders as the other groupings: pid means the index, name the interface name. */
-export function sortInterfaces(list: InterfaceStat[], key: SortKey, reverse = false): InterfaceStat[] {
+/** Same orders as the other groupings: pid means the index, name the interface name; ties by index. */
+export function interfaceOrder(key: SortKey, reverse = false): (a: InterfaceStat, b: InterfaceStat) => number {
   const rate = (i: InterfaceStat) => (i.rxBytesPerSec ?? 0) + (i.txBytesPerSec ?? 0);
   const total = (i: InterfaceStat) => i.rxBytes + i.txBytes;
   const cmp: Record<SortKey, (a: InterfaceStat, b: InterfaceStat) => number> = {
@@ -45,7 +45,12 @@ export function sortInterfaces(list: InterfaceStat[], key: SortKey, reverse = fa
     name: (a, b) => (a.name ?? '').localeCompare(b.name ?? ''),
   };
   const sign = reverse ? -1 : 1;
-  return list.sort((a, b) => sign * cmp[key](a, b) || a.index - b.index);
+  const c = cmp[key];
+  return (a, b) => sign * c(a, b) || a.index - b.index;
+}
+
+export function sortInterfaces(list: InterfaceStat[], key: SortKey, reverse = false): InterfaceStat[] {
+  return list.sort(interfaceOrder(key, reverse));
 }
 
 /** CSV columns of `top --by interface --csv` (raw numbers, named like the other groupings'). */

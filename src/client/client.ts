@@ -20,6 +20,7 @@ import { decodeDatagram } from '../protocol/decode.js';
 import { encodeRequest } from '../protocol/encode.js';
 import type { Message, Request } from '../protocol/messages.js';
 import type { Stream } from '../model/stream.js';
+import type { InterfaceNames } from '../model/interface-names.js';
 import type { Transport } from '../transport/transport.js';
 import type { ClientEventMap } from './events.js';
 import type { CalibrationFlowMaker } from './calibration-flow.js';
@@ -31,7 +32,7 @@ import { PendingRequests, type Completion } from './pending.js';
 import { ResyncLimiter } from './resync-limiter.js';
 import { SourceTable, type StreamEvent } from './source-table.js';
 import { pidFilterFor } from './pid-filter.js';
-import { InterfaceEventSource, subscribeIfnet, type InterfaceLister } from './ifnet.js';
+import { InterfaceEventSource, subscribeIfnet } from './ifnet.js';
 import { interfaceFromStream, type InterfaceStat } from '../model/interface.js';
 
 /** Provider groups a user asks for. */
@@ -122,10 +123,10 @@ export interface ClientOptions {
    */
   pid?: number;
   /**
-   * The watched machine's interfaces for the ifnet provider (index → BSD name). Without it the
-   * kernel is probed for indexes 1–64 (ifnet.ts).
+   * The watched machine's interfaces (index <-> BSD name, model/interface-names.ts): each flow gets
+   * `ifname` from its ifindex. Default: if_nameindex() for the live kernel; none otherwise.
    */
-  interfaces?: InterfaceLister;
+  interfaceNames?: InterfaceNames;
   /** Bytes in+out per ifnet threshold notice, ≥ 1 MiB (default 1 GiB, see ifnet.ts). */
   ifnetThreshold?: number;
 }
@@ -207,8 +208,8 @@ export class NetworkStatisticsClient extends EventEmitter {
   private resyncLimiter!: ResyncLimiter;
   private flushSignal?: FlushFailureSignal;
   /** Interface names from the interface list (the descriptor's name wins once it arrives). */
-  private readonly interfaceNames = new Map<number, string>();
-  private readonly interfaceEvents = new InterfaceEventSource(() => this.dialectValue!, this.interfaceNames);
+  private readonly ifnetNames = new Map<number, string>();
+  private readonly interfaceEvents = new InterfaceEventSource(() => this.dialectValue!, this.ifnetNames);
 
   constructor(options: ClientOptions = {}) {
     super();
@@ -270,7 +271,7 @@ export class NetworkStatisticsClient extends EventEmitter {
   interfaces(): InterfaceStat[] {
     if (!this.table || !this.dialectValue || this.dialectValue.inferred) return [];
     const out: InterfaceStat[] = [];
-    for (const s of this.table.streams()) if (s.provider === 'ifnet') out.push(interfaceFromStream(this.dialectValue, s, this.interfaceNames));
+    for (const s of this.table.streams()) if (s.provider === 'ifnet') out.push(interfaceFromStream(this.dialectValue, s, this.ifnetNames));
     return out;
   }
 
@@ -332,11 +333,13 @@ export class NetworkStatisticsClient extends EventEmitter {
       this.dialectValue = dialect ? (typeof dialect === 'string' ? dialectFor(dialect) : dialect) : live.dialect;
       this.receiveBuffer = live.receiveBufferSize;
       if (!this.opts.flushFailures && live.flushFailures) this.flushSignal = new FlushFailureSignal(live.flushFailures);
+      this.opts.interfaceNames ??= live.interfaceNames;
     }
     if (this.opts.flushFailures) this.flushSignal = new FlushFailureSignal(this.opts.flushFailures);
     if (this.dialectValue.warning) this.emit('warning', this.dialectValue.warning);
     this.table = new SourceTable(this.dialectValue);
     this.table.initialPhase = true;
+    this.table.interfaceNames = this.opts.interfaceNames;
     this.transport.start({
       onDatagram: (d, truncated) => this.onDatagram(d, truncated),
       onClose: (err) => this.onTransportClose(err),
@@ -384,6 +387,7 @@ export class NetworkStatisticsClient extends EventEmitter {
         this.dialectValue = result.dialect;
         this.table = new SourceTable(result.dialect);
         this.table.initialPhase = true;
+        this.table.interfaceNames = this.opts.interfaceNames;
       }
       this.emit('selfTest', result);
       this.emit('warning', selfTestSummary(result));
@@ -521,6 +525,8 @@ export class NetworkStatisticsClient extends EventEmitter {
 
   /** ADD_SRC per interface (ifnet.ts); a refusal marks ifnet unavailable and is said once. */
   private async subscribeInterfaces(): Promise<void> {
+    // The source's interface enumeration (model/interface-names.ts) when it has one; else probing.
+    const names = this.opts.interfaceNames;
     let r;
     try {
       r = await subscribeIfnet(
@@ -532,14 +538,14 @@ export class NetworkStatisticsClient extends EventEmitter {
           send: (req) => this.send(req),
           request: (build) => this.request(build),
         },
-        { ...(this.opts.interfaces ? { list: this.opts.interfaces } : {}), ...(this.opts.ifnetThreshold !== undefined ? { threshold: this.opts.ifnetThreshold } : {}) },
+        { ...(names ? { list: async () => (await names.refresh(), names.entries()) } : {}), ...(this.opts.ifnetThreshold !== undefined ? { threshold: this.opts.ifnetThreshold } : {}) },
       );
     } catch (e) {
       if (this.stateValue !== 'subscribing') return;
       if (e instanceof NtstatError && e.code === 'ERR_NTSTAT_USAGE') throw e;
       r = { available: false, reason: (e as Error).message, added: [] };
     }
-    for (const i of r.added) if (i.name !== undefined) this.interfaceNames.set(i.index, i.name);
+    for (const i of r.added) if (i.name !== undefined) this.ifnetNames.set(i.index, i.name);
     const status: ProviderStatus = { provider: 'ifnet', available: r.available };
     if (r.reason !== undefined) status.reason = r.reason;
     if ('errno' in r && r.errno !== undefined) status.errno = r.errno;

@@ -70,9 +70,10 @@ export async function subscribeIfnet(host: IfnetHost, opts: { list?: InterfaceLi
   if (id === undefined || !hasIfnetProvider(d)) return { available: false, reason: 'not in this kernel version', added: [], refused: [] };
   const threshold = checkThreshold(opts.threshold ?? DEFAULT_IFNET_THRESHOLD);
   let list: readonly InterfaceName[];
-  const probing = opts.list === undefined;
-  if (opts.list) list = await opts.list();
-  else list = Array.from({ length: PROBE_MAX_INDEX }, (_, i) => ({ index: i + 1 }));
+  list = opts.list ? await opts.list() : [];
+  // No enumeration, or it found nothing (it failed): ask the kernel about every index.
+  const probing = list.length === 0;
+  if (probing) list = Array.from({ length: PROBE_MAX_INDEX }, (_, i) => ({ index: i + 1 }));
   const errors = new Map<number, number>();
   const contexts: bigint[] = [];
   for (const ifc of list) {
