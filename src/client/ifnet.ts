@@ -19,6 +19,9 @@ import { encodeIfnetAddParam, hasIfnetProvider, IFNET_MIN_THRESHOLD } from '../p
 import type { Request } from '../protocol/messages.js';
 import { NtstatError } from '../errors.js';
 import type { Completion } from './pending.js';
+import type { ProviderStatus } from './options.js';
+import type { RequestChannel } from './requests.js';
+import type { ClientSession } from './session.js';
 import type { StreamEvent } from '../model/events.js';
 import { interfaceEventFrom, type InterfaceEvent } from '../model/interface.js';
 
@@ -113,9 +116,11 @@ export class InterfaceEventSource {
   constructor(
     private readonly dialect: () => Dialect,
     private readonly names: ReadonlyMap<number, string>,
+    /** The table still holds the subscription's first view (`initial` streams). */
+    private readonly initialPhase: () => boolean,
   ) {}
 
-  convert(ev: StreamEvent, initialPhase: boolean): InterfaceEvent | undefined {
+  convert(ev: StreamEvent): InterfaceEvent | undefined {
     // Tables the layout self-test adjusted place the flow descriptors, not the ifnet one: an
     // interface would be shown with guessed fields, so none is (issue 12: never fake data).
     if (this.dialect().inferred) return undefined;
@@ -128,7 +133,40 @@ export class InterfaceEventSource {
     if (this.announced.has(id)) return interfaceEventFrom(this.dialect(), { ...ev, event: 'update' }, this.names);
     this.announced.add(id);
     const out = interfaceEventFrom(this.dialect(), { ...ev, event: 'added' }, this.names);
-    if (initialPhase || ev.initial) out.initial = true;
+    if (this.initialPhase() || ev.initial) out.initial = true;
     return out;
   }
+}
+
+/**
+ * The client's ifnet subscription (subscription.ts calls it after the ADD_ALLs): the source's
+ * interface enumeration when it has one (model/interface-names.ts), else probing. A refusal marks
+ * ifnet unavailable and is said once, as a warning; it is never fatal by itself.
+ */
+export async function subscribeInterfaces(s: ClientSession, channel: RequestChannel): Promise<void> {
+  const names = s.opts.interfaceNames;
+  let r: IfnetSubscription;
+  try {
+    r = await subscribeIfnet(
+      {
+        dialect: s.dialect!,
+        allocate: () => s.pending.allocate(),
+        expect: (c, f) => s.pending.expect(c, f),
+        forget: (c) => s.pending.forget(c),
+        send: (req) => channel.send(req),
+        request: (build) => channel.request(build),
+      },
+      { ...(names ? { list: async () => (await names.refresh(), names.entries()) } : {}), ...(s.opts.ifnetThreshold !== undefined ? { threshold: s.opts.ifnetThreshold } : {}) },
+    );
+  } catch (e) {
+    if (s.state !== 'subscribing') return;
+    if (e instanceof NtstatError && e.code === 'ERR_NTSTAT_USAGE') throw e;
+    r = { available: false, reason: (e as Error).message, added: [], refused: [] };
+  }
+  for (const i of r.added) if (i.name !== undefined) s.ifnetNames.set(i.index, i.name);
+  const status: ProviderStatus = { provider: 'ifnet', available: r.available };
+  if (r.reason !== undefined) status.reason = r.reason;
+  if (r.errno !== undefined) status.errno = r.errno;
+  s.providerStatus.set('ifnet', status);
+  if (!r.available) s.emit('warning', `interfaces (ifnet provider) unavailable: ${r.reason}`);
 }
