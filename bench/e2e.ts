@@ -19,9 +19,10 @@
  *   npm run build && npm run build:test && node build/bench/e2e.js
  *   NTSTAT_BENCH_E2E_COMMANDS=top,json NTSTAT_BENCH_E2E_RUNS=1 node build/bench/e2e.js   (a subset)
  *   NTSTAT_BENCH_CLI_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node build/bench/e2e.js   (profile the CLI)
+ *   NTSTAT_BENCH_CLI_NODE_ARGS=--trace-gc NTSTAT_BENCH_E2E_STDOUT_DIR=/tmp/out node build/bench/e2e.js   (its GCs)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,7 +157,12 @@ async function startSession(c: E2eCommand, cli: string, xnu: string, kernel: Ret
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', TERM: 'xterm-256color' } });
   const s: Session = { command: c, child, bytes: 0, dir, stderr: '' };
   if (c !== 'top') s.cliPid = child.pid;
-  child.stdout!.on('data', (d: Buffer) => (s.bytes += d.length));
+  // NTSTAT_BENCH_E2E_STDOUT_DIR: keep what the CLI printed (e.g. with --trace-gc) as DIR/<cmd>.out.
+  const keep = process.env.NTSTAT_BENCH_E2E_STDOUT_DIR;
+  child.stdout!.on('data', (d: Buffer) => {
+    s.bytes += d.length;
+    if (keep) appendFileSync(join(keep, `${c}.out`), d as Uint8Array);
+  });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     s.stderr += d;
     const m = s.cliPid === undefined ? /^pid (\d+)$/m.exec(s.stderr) : null;
