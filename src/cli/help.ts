@@ -126,14 +126,20 @@ Examples:
   ntstat json --socket /tmp/nstat.sock --macos 13.5 --duration 3
 `,
   usage: `ntstat usage [--db PATH] [--since T] [--until T] [--by app|process|pid|interface|day|hour] [--top N] [--json|--csv]
+       ntstat usage --flows [--db PATH] [--since T] [--until T] [--process P] [--app P] [--top N] [--json|--csv]
 
 Totals from the agent's database, largest first (day/hour: in time order); works while the agent runs.
   T: 90m, 1h, 24h, 7d, today, yesterday (local midnight), now, or an ISO date/time.
   Default: --since today --until now --by app.  --json: one object per line, exact numbers.
+--flows: closed flows from the flow log (the newest 50 000 are kept: --flow-log N on the agent),
+  those open at some time in [since, until): start, end, duration, process, app, provider,
+  endpoints, interface, rx/tx totals. Newest first (by end); --top N: the N largest (rx + tx),
+  largest first. --process/--app P: substring or /regexp/. Text times are UTC.
 
 Examples:
   ntstat usage --since 7d --by process --top 10
   ntstat usage --since yesterday --until today --by hour --csv
+  ntstat usage --flows --since 1h --app Safari --top 20
 `,
   agent: `ntstat agent [--tcp] [--udp] [--quic] [--flush SECONDS] [--db PATH | --no-db] [source options]
        ntstat agent install [--dry-run] [flags] | uninstall | status
