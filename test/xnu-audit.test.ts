@@ -105,7 +105,8 @@ describe('macOS 15 lock-yield chunks', () => {
       }
       return r;
     };
-    const client = new NetworkStatisticsClient({ transport: new MemoryTransport(endpoint), dialect: kernel.dialect, interval: 0, providers: ['tcp', 'udp'], clock: () => kernel.now, requestTimeout: 3000 });
+    const transport = new MemoryTransport(endpoint);
+    const client = new NetworkStatisticsClient({ transport, dialect: kernel.dialect, interval: 0, providers: ['tcp', 'udp'], clock: () => kernel.now, requestTimeout: 3000 });
     try {
       await client.connect();
       for (let i = 0; i < 4; i++) {
@@ -113,7 +114,7 @@ describe('macOS 15 lock-yield chunks', () => {
         await settle();
         await client.sweep();
       }
-      const r = { client, sim, kernel, events: [], eventsById: new Map() };
+      const r = { client, sim, kernel, transport, events: [], eventsById: new Map() };
       await converge(r);
       assert.ok(sizes.some((n) => n >= 5 && n < 100), `chunks that said "more": ${sizes.join(',')}`);
       assert.ok(sizes.every((n) => n >= 5), sizes.join(','));
@@ -130,7 +131,8 @@ describe('macOS 15 lock-yield chunks', () => {
     const kernel = new SimKernel({ dialect: B15, scenario: 'server', scale: 1, seed: 5, lockYield: 0.2 });
     const sim = kernel.connect({ root: false });
     const driver = new SimulationDriver(kernel);
-    const client = new NetworkStatisticsClient({ transport: new MemoryTransport(sim), dialect: kernel.dialect, interval: 0, providers: ['tcp', 'udp'], clock: () => kernel.now, requestTimeout: 3000 });
+    const transport = new MemoryTransport(sim);
+    const client = new NetworkStatisticsClient({ transport, dialect: kernel.dialect, interval: 0, providers: ['tcp', 'udp'], clock: () => kernel.now, requestTimeout: 3000 });
     try {
       await client.connect();
       for (let i = 0; i < 4; i++) {
@@ -138,7 +140,7 @@ describe('macOS 15 lock-yield chunks', () => {
         await settle();
         await client.sweep();
       }
-      const r = { client, sim, kernel, events: [], eventsById: new Map() };
+      const r = { client, sim, kernel, transport, events: [], eventsById: new Map() };
       await converge(r);
       assert.deepEqual(client.dropCounts(), {}, 'no loss signalled');
       const m = compareWithTruth(r);
