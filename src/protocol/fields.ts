@@ -184,12 +184,14 @@ export function readStruct(layout: StructLayout, b: Uint8Array, dv: DataView, ba
 }
 
 const uuidCache = new Bytes16Cache(formatUuid);
-function uuidOrUndefined(b: Uint8Array, off: number, dv?: DataView): string | undefined {
+/** A UUID field as readStruct reads it (interned text), or undefined when all zero. */
+export function uuidOrUndefined(b: Uint8Array, off: number, dv?: DataView): string | undefined {
   for (let i = 0; i < 16; i++) if (b[off + i] !== 0) return dv ? uuidCache.get(b, dv, off) : formatUuid(b, off);
   return undefined;
 }
 
-function stringOrUndefined(b: Uint8Array, off: number, max: number): string | undefined {
+/** A char[] field as readStruct reads it, or undefined when empty. */
+export function stringOrUndefined(b: Uint8Array, off: number, max: number): string | undefined {
   return b[off] === 0 ? undefined : readCString(b, off, max);
 }
 
@@ -208,6 +210,11 @@ function formatBitmapBits(b: Uint8Array, off: number): string {
   return parts.join('');
 }
 const bitmapCache = new Bytes16Cache(formatBitmapBits);
+
+/** The activity bitmap's `bits` text for the 16 bytes at `off` (interned, as readStruct builds it). */
+export function bitmapBits(b: Uint8Array, dv: DataView, off: number): string {
+  return bitmapCache.get(b, dv, off);
+}
 
 function readBitmap(b: Uint8Array, dv: DataView, o: number): ActivityBitmap {
   return { start: readU64Number(dv, o), bits: bitmapCache.get(b, dv, o + 8) };
