@@ -17,6 +17,8 @@ export type { Stream, StreamCounts, StreamProvider, InterfaceKind } from './mode
 export { ProcessTotals, groupKey } from './model/process-totals.js';
 export type { ProcessTotal, GroupBy } from './model/process-totals.js';
 export { streamToJson, eventToJson } from './model/json.js';
+export { InterfaceNames, sanitizeInterfaceTable } from './model/interface-names.js';
+export type { InterfaceEntry, InterfaceEnumerator, InterfaceNamesOptions } from './model/interface-names.js';
 export type { JsonEvent } from './model/json.js';
 export { dialectFor, allDialects, layoutFamilies, provisionalDialects } from './protocol/dialect.js';
 export type { Dialect, ProvisionalInfo } from './protocol/dialect.js';

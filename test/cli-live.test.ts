@@ -64,7 +64,7 @@ test('log --simulate: the seed demo format, XNU line first', () => {
   const lines = r.out.trimEnd().split('\n');
   assert.match(lines[0], /^XNU version:\d+\.\d+/);
   const ev = /^ ?(\+|-|#|@\+) \d\d:\d\d:\d\d (TCP|TCP\(userland\)|UDP|QUIC) /;
-  const bytes = /^ {2}bytes \(tx\/rx\):\d+\/\d+ {2}packets:\d+\/\d+ (wifi|wired|cellular|loopback|awdl|other|unknown)$/;
+  const bytes = /^ {2}bytes \(tx\/rx\):\d+\/\d+ {2}packets:\d+\/\d+ (wifi|wired|cellular|loopback|awdl|other|unknown)( (lo0|en0|en5|awdl0|utun0|pdp_ip0))?$/;
   const listener = /^ ?@\+ \d\d:\d\d:\d\d pid:\d+ \(.*\) LISTEN (TCP|UDP)/;
   for (const l of lines.slice(1)) assert.ok(ev.test(l) || bytes.test(l) || listener.test(l), `unexpected line ${JSON.stringify(l)}`);
   assert.ok(lines.some((l) => /^- /.test(l)), 'removals shown');

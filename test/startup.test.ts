@@ -42,3 +42,15 @@ for (const argv of [['--version'], ['--help']]) {
     assert.deepEqual(heavy, []);
   });
 }
+
+test('ntstat --version alone does not even load the option parser or the layout tables, and says the same as with other flags', () => {
+  const seen = modulesLoadedBy(['--version']);
+  assert.deepEqual(seen.filter((u) => /\/cli\/(options|help)\.js$|\/protocol\/(dialect|generated\/facts)\.js$/.test(u)), []);
+  const run = (argv: string[]) => spawnSync(process.execPath, [new URL('../src/cli/bin.js', import.meta.url).pathname, ...argv], { encoding: 'utf8' });
+  const alone = run(['--version']);
+  const parsed = run(['--version', '--no-color']); // goes through the parser
+  assert.equal(alone.status, 0);
+  assert.match(alone.stdout, /^ntstat \d+\.\d+\.\d+\n$/);
+  assert.equal(alone.stdout, parsed.stdout);
+  assert.equal(run(['-V']).stdout, alone.stdout);
+});

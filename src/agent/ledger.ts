@@ -42,8 +42,16 @@ const MINUTE = 60_000;
  */
 const CLOSED_MEMORY_MS = 2 * MINUTE;
 
+/** The interface of flows that have none (ifindex 0: unconnected UDP sockets, listeners). */
+export const NO_INTERFACE = '?';
+
+/**
+ * A flow's interface as stored and exported: its BSD name (en0), given by the client from the
+ * machine's interface table; `if<index>` where the source cannot enumerate interfaces (a relay
+ * from a Mac over --socket, an old capture); NO_INTERFACE without an ifindex.
+ */
 export function interfaceName(s: Stream): string {
-  return s.ifindex ? `if${s.ifindex}` : '?';
+  return s.ifname ?? (s.ifindex ? `if${s.ifindex}` : NO_INTERFACE);
 }
 
 export class UsageLedger {

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { NetworkStatisticsClient } from '../client/client.js';
 import type { Stream } from '../model/stream.js';
 import type { UsageSink } from '../store/records.js';
-import { UsageLedger } from './ledger.js';
+import { NO_INTERFACE, UsageLedger } from './ledger.js';
 import type { AgentStatus, AgentView, InterfaceUsage, ProcessUsage, UsageQuery } from './types.js';
 
 export interface UsageAgentOptions {
@@ -146,9 +146,11 @@ export class UsageAgent extends EventEmitter implements AgentView {
       .sort(byTotalDesc);
   }
 
+  /** Per interface; bytes of flows without one (NO_INTERFACE) are in no interface's totals. */
   interfaces(): InterfaceUsage[] {
     return this.ledger
       .interfaceList()
+      .filter((i) => i.name !== NO_INTERFACE)
       .map((i) => ({ name: i.name, kind: i.kind, rxBytes: i.rxBytes, txBytes: i.txBytes, rxPackets: i.rxPackets, txPackets: i.txPackets, source: 'flows' as const }))
       .sort(byTotalDesc);
   }

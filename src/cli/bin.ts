@@ -1,7 +1,12 @@
 #!/usr/bin/env node
+import nodeModule from 'node:module';
 import { main } from './main.js';
 import { processIo } from './io.js';
 import { watchStdoutPipe } from './pipe-watch.js';
+
+// Node >= 22.1 keeps compiled code of the modules each command imports on disk (in the OS temp
+// directory) for the next start; Node 20 has no such cache for ES modules, so this is a no-op there.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const controller = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort(sig));

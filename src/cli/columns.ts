@@ -31,7 +31,7 @@ export const STREAM_COLUMNS: Record<string, (r: StreamRow) => string | number> =
   remote_addr: (r) => addr(r.stream.remote),
   remote_port: (r) => (r.stream.remote && isEndpoint(r.stream.remote) ? r.stream.remote.port : ''),
   remote_host: (r) => escapeTerminal(r.host ?? ''),
-  interface: (r) => r.stream.ifname ?? r.stream.interface,
+  interface: (r) => (r.stream.ifname !== undefined ? escapeTerminal(r.stream.ifname) : r.stream.interface),
   state: (r) => r.stream.state ?? '',
   rx_rate: (r) => Math.round(r.stream.rxBytesPerSec ?? 0),
   tx_rate: (r) => Math.round(r.stream.txBytesPerSec ?? 0),

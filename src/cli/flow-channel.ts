@@ -5,15 +5,22 @@
  * Unix stream socket) where a `--socket PATH` client describes each calibration flow it made: one
  * JSON line of facts, answered "ok" once the simulated world holds the flow; the flow's sockets
  * close when that connection does. Simulator only: absent elsewhere, and then nothing is sent.
+ * The same channel answers `{"interfaces":true}` with the simulated machine's interface table
+ * (interface-channel.ts), since the protocol itself names no interface of a flow.
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { loopbackFlowMaker, type CalibrationFlowFacts, type CalibrationFlowMaker } from '../client/calibration-flow.js';
-import { injectCalibrationFlow, type SimKernel } from '../simulator/index.js';
+import { injectCalibrationFlow, worldInterfaceTable, type SimKernel } from '../simulator/index.js';
 
 export const flowChannelPath = (socketPath: string) => `${socketPath}.flows`;
 
 const MAX_LINE = 4096;
+
+/** `{"interfaces":true}`: a client asking for the interface table instead of announcing a flow. */
+export function isInterfaceQuery(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && (v as { interfaces?: unknown }).interfaces === true;
+}
 
 function validFacts(v: unknown): v is CalibrationFlowFacts {
   const f = v as CalibrationFlowFacts;
@@ -55,6 +62,8 @@ export function listenFlowChannel(socketPath: string, kernel: SimKernel): Server
       } catch {
         return conn.destroy();
       }
+      // The other question on this channel: the simulated machine's interfaces (interface-channel.ts).
+      if (isInterfaceQuery(facts)) return void conn.end(`${JSON.stringify({ interfaces: worldInterfaceTable(kernel.world) })}\n`);
       if (!validFacts(facts)) return conn.destroy();
       close = injectCalibrationFlow(kernel.world, facts);
       conn.write('ok\n');

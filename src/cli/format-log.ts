@@ -88,7 +88,9 @@ function describe(s: Stream, remoteHost?: string): string {
 function bytesLine(s: Stream): string | undefined {
   const c = s.counts;
   if (!c) return undefined;
-  return `  bytes (tx/rx):${c.txBytes}/${c.rxBytes}  packets:${c.txPackets}/${c.rxPackets} ${medium(s)}`;
+  // The interface's BSD name follows the medium when the source knows the machine's interfaces.
+  const on = s.ifname !== undefined ? ` ${escapeTerminal(s.ifname)}` : '';
+  return `  bytes (tx/rx):${c.txBytes}/${c.rxBytes}  packets:${c.txPackets}/${c.rxPackets} ${medium(s)}${on}`;
 }
 
 /** Lines (without newlines) for one event. */

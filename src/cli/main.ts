@@ -4,14 +4,14 @@
  */
 import { NtstatError } from '../errors.js';
 import { packageVersion } from '../version.js';
-import { COMMAND_HELP, MAIN_HELP } from './help.js';
 import type { CliIo } from './io.js';
-import { parseCli, type CliOptions } from './options.js';
+import type { CliOptions } from './options.js';
 import { unsupportedOsMessage } from './messages.js';
 import { defaultSourceFactory } from './sources.js';
 
 // Each command's module (and the client, model, simulator behind it) is imported when that
-// command runs, so `ntstat --version`/`--help` load only the option parser (startup, issue 17).
+// command runs, so `ntstat --help` loads only the option parser and `ntstat --version` alone
+// not even that (the parser checks --xnu against the layout tables, ~20 ms to load; issue 17).
 
 /** Exit status after a signal, as shells report it: 128 + the signal number. */
 export function signalExitCode(reason: unknown): number | undefined {
@@ -27,6 +27,11 @@ export function signalExitCode(reason: unknown): number | undefined {
 const VIEWS = new Set(['log', 'json', 'top', 'replay']);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
+  // The same answer the parser gives for these argv, without loading it.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`ntstat ${packageVersion()}\n`);
+    return 0;
+  }
   const ran: { command?: string } = {};
   const code = await run(argv, io, ran);
   // Stopped by Ctrl-C or SIGTERM (the bin wrapper aborts io.signal with the signal's name).
@@ -36,6 +41,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
 async function run(argv: string[], io: CliIo, ran: { command?: string }): Promise<number> {
   let o: CliOptions;
+  const { parseCli } = await import('./options.js');
   try {
     // agent and usage parse their own flags too (the command must come first for those).
     const agentLike = argv[0] === 'agent' || argv[0] === 'web';
@@ -54,6 +60,7 @@ async function run(argv: string[], io: CliIo, ran: { command?: string }): Promis
     return 0;
   }
   if (o.help) {
+    const { COMMAND_HELP, MAIN_HELP } = await import('./help.js');
     io.stdout.write(argv.some((a) => a in COMMAND_HELP) ? COMMAND_HELP[o.command] : MAIN_HELP);
     return 0;
   }

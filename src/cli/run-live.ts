@@ -11,6 +11,7 @@ import type { Transport } from '../transport/transport.js';
 import { RecordingTransport } from '../transport/tee.js';
 import { packageVersion } from '../version.js';
 import { compileFilter, type InterfaceIndexFn } from './filters.js';
+import type { InterfaceNames } from '../model/interface-names.js';
 import { BSD_IFNAME, INTERFACE_KINDS } from './options.js';
 import { HostResolver, type ReverseFn } from './resolve.js';
 import type { CliIo } from './io.js';
@@ -36,10 +37,16 @@ export interface LiveSource {
   privcheck?: () => number | undefined;
   /** Starts whatever drives the source (the simulator's clock); returns a stop function. */
   start?(): () => void;
-  /** BSD interface name -> index on the watched machine (for --interface en0). */
-  interfaceIndex?: InterfaceIndexFn;
+  /** The watched machine's interfaces (index <-> BSD name): names flows, serves --interface en0. */
+  interfaceNames?: InterfaceNames;
   /** Reverse DNS for --resolve (default dns.promises.reverse; tests inject one). */
   reverse?: ReverseFn;
+}
+
+/** BSD name -> index on the watched machine, for --interface NAME (undefined when unknown). */
+export function interfaceIndexOf(source: LiveSource): InterfaceIndexFn | undefined {
+  const names = source.interfaceNames;
+  return names ? (name) => names.index(name) : undefined;
 }
 
 export type LiveSourceFactory = (o: CliOptions, io: CliIo) => Promise<LiveSource>;
@@ -74,6 +81,11 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
       throw new NtstatError('ERR_NTSTAT_USAGE', '--record needs the simulator or --socket in this build');
     }
     // Records carry the client's own clock, so a replay computes the same times and rates.
+    // The interfaces at the start of the recording go into the header (docs/capture-format.md):
+    // a replay names flows with them; ones that appear later replay as if<index>.
+    const names = source.interfaceNames;
+    if (names && names.refreshes === 0) await names.refresh();
+    const interfaces = names?.entries() ?? [];
     transport = new RecordingTransport(
       transport,
       o.record,
@@ -82,6 +94,7 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
         dialect: source.dialect.family,
         simulated: source.simulated ?? false,
         tool: `ntstat ${packageVersion()}`,
+        ...(interfaces.length > 0 ? { interfaces } : {}),
       },
       clock,
     );
@@ -96,10 +109,11 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
   // Domain names need privilege (§6): ask when the (simulated) client is root or entitled.
   if (o.privileged || (!o.simulate && !o.socket && typeof process.getuid === 'function' && process.getuid() === 0)) opts.domains = true;
   if (source.calibrationFlows) opts.calibrationFlows = source.calibrationFlows;
+  if (source.interfaceNames) opts.interfaceNames = source.interfaceNames;
   if (io.signal) opts.signal = io.signal;
   const client = new NetworkStatisticsClient(opts);
   client.on('warning', (w: string) => io.stderr.write(`ntstat: warning: ${w}\n`));
-  if (o.interface !== undefined && !INTERFACE_KINDS.includes(o.interface) && BSD_IFNAME.test(o.interface) && source.interfaceIndex?.(o.interface) === undefined) {
+  if (o.interface !== undefined && !INTERFACE_KINDS.includes(o.interface) && BSD_IFNAME.test(o.interface) && source.interfaceNames?.index(o.interface) === undefined) {
     io.stderr.write(`ntstat: warning: no interface named ${o.interface} is known now; flows on it are shown if it appears\n`);
   }
   // --duration counts from here: a kernel that never answers the subscription must not hold the
@@ -139,7 +153,7 @@ export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSource
     ...(o.columns ? { columns: o.columns } : {}),
     utc: o.utc,
     count: o.count,
-    filter: compileFilter(o, source.interfaceIndex),
+    filter: compileFilter(o, interfaceIndexOf(source)),
     ...(resolver ? { resolver } : {}),
   });
   const onEvent = (ev: StreamEvent) => {

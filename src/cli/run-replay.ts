@@ -5,6 +5,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { NtstatError } from '../errors.js';
 import { NetworkStatisticsClient } from '../client/client.js';
+import { InterfaceNames, sanitizeInterfaceTable } from '../model/interface-names.js';
 import type { StreamEvent } from '../model/events.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
 import { isNtcap, openNtcapFile, type NtcapReader } from '../transport/ntcap.js';
@@ -26,6 +27,7 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   let xnuLabel: string;
   let ntcap: NtcapReader | undefined;
   let initial: InitialPhaseTracker;
+  let interfaceNames: InterfaceNames | undefined;
   if (format === 'ntcap') {
     ntcap = openNtcapFile(file);
     if (o.xnu !== undefined || o.macos !== undefined) {
@@ -34,6 +36,9 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
     }
     dialect = dialectFor(ntcap.header.xnu);
     xnuLabel = ntcap.header.xnu;
+    // The interfaces the recorder knew at its start (absent in older captures: flows show no name).
+    const table = sanitizeInterfaceTable(ntcap.header.interfaces);
+    if (table.length > 0) interfaceNames = InterfaceNames.fixed(table);
     initial = new InitialPhaseTracker(dialect);
     records = ntcapRecords(ntcap, (d) => initial.request(d));
   } else {
@@ -52,8 +57,8 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
     }
   })();
   const transport = new ReplayTransport(tracked, { speed: o.speed ?? 0 });
-  const client = new NetworkStatisticsClient({ transport, dialect, passive: true, clock: () => transport.now, ...(io.signal ? { signal: io.signal } : {}) });
-  const sink = makeEventSink(io, { json: o.json, csv: o.csv, ...(o.columns ? { columns: o.columns } : {}), utc: o.utc, count: o.count, filter: compileFilter(o) });
+  const client = new NetworkStatisticsClient({ transport, dialect, passive: true, clock: () => transport.now, ...(interfaceNames ? { interfaceNames } : {}), ...(io.signal ? { signal: io.signal } : {}) });
+  const sink = makeEventSink(io, { json: o.json, csv: o.csv, ...(o.columns ? { columns: o.columns } : {}), utc: o.utc, count: o.count, filter: compileFilter(o, interfaceNames ? (n) => interfaceNames.index(n) : undefined) });
   if (!o.json && !o.csv) sink.text(`XNU version:${xnuLabel}\n`);
   let failure: unknown;
   for (const kind of ['added', 'update', 'removed'] as const) {

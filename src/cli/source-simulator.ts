@@ -4,7 +4,8 @@ import { dialectFor, type Dialect } from '../protocol/dialect.js';
 import { FUTURE_LAYOUTS, SimKernel, SimulationDriver, futureDialect, getScenario, isFutureLayout, scenarioNames } from '../simulator/index.js';
 import { MemoryTransport } from '../transport/memory.js';
 import { loopbackFlowMaker, type CalibrationFlowMaker } from '../client/calibration-flow.js';
-import { injectCalibrationFlow } from '../simulator/index.js';
+import { injectCalibrationFlow, worldInterfaceTable } from '../simulator/index.js';
+import { InterfaceNames } from '../model/interface-names.js';
 import type { CliOptions } from './options.js';
 import type { LiveSource } from './run-live.js';
 
@@ -127,7 +128,8 @@ export function simulatedSource(o: CliOptions): LiveSource {
     banner,
     // Stream times follow simulated time, anchored at the wall clock when the session started.
     clock: () => wallStart + kernel.now,
-    interfaceIndex: (name) => [...kernel.world.interfaces.values()].find((i) => i.name === name)?.ifindex,
+    // The world names its interfaces; re-read (rate-limited by simulated time) when one is unknown.
+    interfaceNames: new InterfaceNames(() => worldInterfaceTable(kernel.world), { clock: () => kernel.now }),
     start() {
       driver.startRealtime();
       return () => driver.stop();

@@ -16,6 +16,8 @@ export async function defaultSourceFactory(o: CliOptions, _io: CliIo): Promise<L
   if (o.xnu !== undefined || o.macos !== undefined) {
     throw new NtstatError('ERR_NTSTAT_USAGE', '--xnu/--macos apply to --simulate, --socket and replay; the live kernel reports its own version');
   }
-  const { localInterfaceIndex } = await import('./ifindex.js');
-  return { interfaceIndex: localInterfaceIndex };
+  // The machine's own interfaces, from if_nameindex() (koffi loads at the first lookup).
+  const { listInterfaces } = await import('../transport/ifnames.js');
+  const { InterfaceNames } = await import('../model/interface-names.js');
+  return { interfaceNames: new InterfaceNames(() => listInterfaces()) };
 }

@@ -21,6 +21,10 @@ function charWidth(cp: number): number {
 }
 
 export function displayWidth(text: string): number {
+  // Most cells are ASCII or narrow: one column per UTF-16 unit below U+1100 (surrogates are above).
+  let i = 0;
+  while (i < text.length && text.charCodeAt(i) < 0x1100) i++;
+  if (i === text.length) return text.length;
   let w = 0;
   for (const ch of text) w += charWidth(ch.codePointAt(0)!);
   return w;

@@ -12,7 +12,7 @@ import type { ProcessTotal } from '../model/process-totals.js';
 import { escapeTerminal } from './escape.js';
 import { displayWidth, fit } from './text-width.js';
 import { endpointText, routeText } from './endpoint-text.js';
-import { SORTED_COLUMN, sortStreams, sortTotals, type SortKey } from './sort.js';
+import { SORTED_COLUMN, firstInOrder, streamOrder, totalOrder, type SortKey } from './sort.js';
 import { UNITS_LEGEND, formatBytes, formatRate } from './units.js';
 
 export { displayWidth, fit } from './text-width.js';
@@ -87,7 +87,7 @@ function streamCols(m: TopModel): Col<Stream>[] {
     { title: 'PROTO', cell: (s) => s.provider + (s.userland && s.provider === 'tcp' ? '*' : '') },
     { title: 'LOCAL', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.dst) : endpointText(s.local)) },
     { title: 'REMOTE', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.gateway) : endpointText(s.remote, host)) },
-    { title: 'IF', drop: 2, cell: (s) => s.ifname ?? s.interface },
+    { title: 'IF', drop: 2, cell: (s) => (s.ifname !== undefined ? escapeTerminal(s.ifname) : s.interface) },
     { title: 'STATE', drop: 1, cell: (s) => s.state ?? '' },
     { title: 'RX/s', right: true, sorts: ['rate', 'rx'], cell: (s) => r(s.rxBytesPerSec ?? 0) },
     { title: 'TX/s', right: true, sorts: ['rate', 'tx'], cell: (s) => r(s.txBytesPerSec ?? 0) },
@@ -162,28 +162,36 @@ export function renderTop(m: TopModel): string[] {
   let table: { head: string; body: string[]; total?: string };
   let count: number;
   if (m.grouping === 'stream') {
-    const list = sortStreams(
-      m.streams.filter((s) => matches(m.filter, s.process, s.pid, s.local?.address, s.remote?.address, s.local?.port, s.remote?.port, s.state, s.remote ? m.hostOf?.(s.remote.address) : undefined)),
-      m.sort,
-      m.reverse,
-    );
+    const f = m.filter;
+    const list = f ? m.streams.filter((s) => matches(f, s.process, s.pid, s.local?.address, s.remote?.address, s.local?.port, s.remote?.port, s.state, s.remote ? m.hostOf?.(s.remote.address) : undefined)) : m.streams;
     count = list.length;
+    let rx = 0;
+    let tx = 0;
+    let rxBytes = 0;
+    let txBytes = 0;
+    for (const s of list) {
+      rx += s.rxBytesPerSec ?? 0;
+      tx += s.txBytesPerSec ?? 0;
+      rxBytes += s.counts?.rxBytes ?? 0;
+      txBytes += s.counts?.txBytes ?? 0;
+    }
     const tot = {
       id: '', srcref: 0n, provider: 'tcp', providerKind: 'tcp', providerId: 0, userland: false, interface: 'unknown', listener: false, failed: false,
       firstSeen: 0, lastUpdated: 0, closed: false, process: `TOTAL (${list.length} flows)`,
-      rxBytesPerSec: sum(list, (s) => s.rxBytesPerSec ?? 0), txBytesPerSec: sum(list, (s) => s.txBytesPerSec ?? 0),
-      counts: { rxBytes: sum(list, (s) => s.counts?.rxBytes ?? 0), txBytes: sum(list, (s) => s.counts?.txBytes ?? 0) },
+      rxBytesPerSec: rx, txBytesPerSec: tx,
+      counts: { rxBytes, txBytes },
     } as unknown as Stream;
-    table = renderRows(m, streamCols(m), visible(m, list), tot, width);
+    table = renderRows(m, streamCols(m), visible(m, list, streamOrder(m.sort, m.reverse)), tot, width);
   } else {
-    const list = sortTotals(m.totals.filter((t) => matches(m.filter, t.process, t.pid)), m.sort, m.reverse);
+    const f = m.filter;
+    const list = f ? m.totals.filter((t) => matches(f, t.process, t.pid)) : m.totals;
     count = list.length;
     const tot = {
       key: '', process: `TOTAL (${list.length} processes)`, liveStreams: sum(list, (t) => t.liveStreams), totalStreams: sum(list, (t) => t.totalStreams),
       rxBytes: sum(list, (t) => t.rxBytes), txBytes: sum(list, (t) => t.txBytes),
       rxBytesPerSec: sum(list, (t) => t.rxBytesPerSec), txBytesPerSec: sum(list, (t) => t.txBytesPerSec),
     } as unknown as ProcessTotal;
-    table = renderRows(m, totalCols(m), visible(m, list), tot, width);
+    table = renderRows(m, totalCols(m), visible(m, list, totalOrder(m.sort, m.reverse)), tot, width);
   }
   const first = m.plain ? 0 : clampScroll(m, count);
   const status = [
@@ -221,8 +229,9 @@ function clampScroll(m: TopModel, count: number): number {
   return Math.max(0, Math.min(m.scroll ?? 0, count - rowsAvailable(m)));
 }
 
-function visible<T>(m: TopModel, list: T[]): T[] {
-  if (m.plain) return list;
+/** The rows shown, in order: all of them (plain), or one screen from the scroll position. */
+function visible<T>(m: TopModel, list: readonly T[], cmp: (a: T, b: T) => number): T[] {
+  if (m.plain) return [...list].sort(cmp);
   const first = clampScroll(m, list.length);
-  return list.slice(first, first + rowsAvailable(m));
+  return firstInOrder(list, cmp, first + rowsAvailable(m)).slice(first);
 }

@@ -1,7 +1,8 @@
 /**
  * `ntstat top`: the live full-screen table. Owns the terminal: alternate screen, hidden cursor,
  * raw keyboard; restores all of it on quit, on SIGINT/SIGTERM (the abort signal) and on errors.
- * Rendering is pure (top-render.ts) and throttled; the cost per frame is one sort of the table.
+ * Rendering is pure (top-render.ts) and throttled; a frame reads the live streams in place
+ * (LiveStreams) and selects only the rows on screen (sort.ts firstInOrder), issue 17.
  *
  * Not a terminal (a pipe), `--count N`/`-L N`/`--once` or `--csv`: snapshots instead, one per
  * sweep (the first after one interval, so rates are measured), each complete plain text (or
@@ -12,9 +13,10 @@ import { ProcessTotals } from '../model/process-totals.js';
 import { compileFilter } from './filters.js';
 import type { CliIo } from './io.js';
 import { parseKeys, type Key } from './keys.js';
+import { LiveStreams } from './live-streams.js';
 import type { CliOptions } from './options.js';
 import { HostResolver } from './resolve.js';
-import { openLiveClient, runUntilDone, watchFailure, type LiveSourceFactory } from './run-live.js';
+import { interfaceIndexOf, openLiveClient, runUntilDone, watchFailure, type LiveSourceFactory } from './run-live.js';
 import { SORT_KEYS, type SortKey } from './sort.js';
 import { GROUPINGS, renderTop, type TopGrouping, type TopModel } from './top-render.js';
 import { snapshotCsv } from './top-csv.js';
@@ -119,9 +121,10 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
   const { client, source } = await openLiveClient(o, io, factory);
   const snapshots = io.stdout.isTTY !== true || o.count !== undefined || o.csv;
   const tty = !snapshots;
-  const pre = compileFilter(o, source.interfaceIndex);
+  const pre = compileFilter(o, interfaceIndexOf(source));
   const byProcess = new ProcessTotals('pid');
   const byApp = new ProcessTotals('epid');
+  const live = new LiveStreams(client);
   for (const kind of ['added', 'update', 'removed'] as const) {
     client.on(kind, (s: Stream) => {
       if (!pre(s)) return;
@@ -143,10 +146,12 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
   let frozen: string[] | undefined;
 
   const model = (): TopModel => {
-    const streams = client.snapshot().filter(pre);
+    const streams: Stream[] = [];
+    for (const s of live.values()) if (pre(s)) streams.push(s);
     const totals = state.grouping === 'app' ? byApp : byProcess;
-    totals.updateRates(streams);
-    let list = totals.totals();
+    // Group rates only matter when groups are shown.
+    if (state.grouping !== 'stream') totals.updateRates(streams);
+    let list = state.grouping === 'stream' ? [] : totals.totals();
     if (state.grouping === 'app') {
       // Name the responsible process after its own stream when we see one.
       const names = new Map<number, string>();

@@ -20,6 +20,7 @@ import { decodeDatagram } from '../protocol/decode.js';
 import { encodeRequest } from '../protocol/encode.js';
 import type { Message, Request } from '../protocol/messages.js';
 import type { Stream } from '../model/stream.js';
+import type { InterfaceNames } from '../model/interface-names.js';
 import type { Transport } from '../transport/transport.js';
 import type { ClientEventMap } from './events.js';
 import type { CalibrationFlowMaker } from './calibration-flow.js';
@@ -118,6 +119,11 @@ export interface ClientOptions {
    * still arrives (check `stream.pid`).
    */
   pid?: number;
+  /**
+   * The watched machine's interfaces (index <-> BSD name, model/interface-names.ts): each flow gets
+   * `ifname` from its ifindex. Default: if_nameindex() for the live kernel; none otherwise.
+   */
+  interfaceNames?: InterfaceNames;
 }
 
 export type ClientEvent =
@@ -311,11 +317,13 @@ export class NetworkStatisticsClient extends EventEmitter {
       this.dialectValue = dialect ? (typeof dialect === 'string' ? dialectFor(dialect) : dialect) : live.dialect;
       this.receiveBuffer = live.receiveBufferSize;
       if (!this.opts.flushFailures && live.flushFailures) this.flushSignal = new FlushFailureSignal(live.flushFailures);
+      this.opts.interfaceNames ??= live.interfaceNames;
     }
     if (this.opts.flushFailures) this.flushSignal = new FlushFailureSignal(this.opts.flushFailures);
     if (this.dialectValue.warning) this.emit('warning', this.dialectValue.warning);
     this.table = new SourceTable(this.dialectValue);
     this.table.initialPhase = true;
+    this.table.interfaceNames = this.opts.interfaceNames;
     this.transport.start({
       onDatagram: (d, truncated) => this.onDatagram(d, truncated),
       onClose: (err) => this.onTransportClose(err),
@@ -363,6 +371,7 @@ export class NetworkStatisticsClient extends EventEmitter {
         this.dialectValue = result.dialect;
         this.table = new SourceTable(result.dialect);
         this.table.initialPhase = true;
+        this.table.interfaceNames = this.opts.interfaceNames;
       }
       this.emit('selfTest', result);
       this.emit('warning', selfTestSummary(result));

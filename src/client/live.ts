@@ -5,6 +5,7 @@
 import { NtstatError } from '../errors.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
 import type { Transport } from '../transport/transport.js';
+import { InterfaceNames } from '../model/interface-names.js';
 
 export interface LiveKernel {
   transport: Transport;
@@ -14,6 +15,8 @@ export interface LiveKernel {
   kernelVersion?: string;
   /** sysctl net.stats.stats nstat_flush_accumulated_msgs_failures (global), for loss.ts. */
   flushFailures?: () => number | undefined;
+  /** The machine's interfaces from if_nameindex(), re-read when a flow names an unknown index. */
+  interfaceNames?: InterfaceNames;
 }
 
 /** The dialect of the running kernel: kern.version carries the xnu build; else the macOS/Darwin release. */
@@ -37,7 +40,9 @@ export async function openKernelTransport(receiveBufferSize: number): Promise<Li
   const version = readKernelVersion(libc);
   const dialect = dialectForKernel(version);
   const transport = openDarwinControlSocket({ libc, receiveBufferSize });
-  const live: LiveKernel = { transport, dialect, kernelVersion: version.version, flushFailures: () => readNstatFlushFailures(libc) };
+  const { listInterfaces } = await import('../transport/ifnames.js');
+  const interfaceNames = new InterfaceNames(() => listInterfaces());
+  const live: LiveKernel = { transport, dialect, kernelVersion: version.version, flushFailures: () => readNstatFlushFailures(libc), interfaceNames };
   if (transport.receiveBufferSize !== undefined) live.receiveBufferSize = transport.receiveBufferSize;
   return live;
 }

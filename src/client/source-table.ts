@@ -19,6 +19,7 @@ import { applyCounts, applyDescriptor, closeStream, newStream, touchCounts, type
 import type { Counts, Descriptor } from '../protocol/messages.js';
 
 import type { StreamEvent } from '../model/events.js';
+import type { InterfaceNames } from '../model/interface-names.js';
 
 // Event types live in model/ (consumers import them from there); re-exported for old imports.
 export type { StreamEvent, StreamEventKind } from '../model/events.js';
@@ -74,6 +75,8 @@ export class SourceTable {
   private generation = 0;
   /** Set by the owner while the initial ADD_ALL walk is being received. */
   initialPhase = false;
+  /** Names flows' interfaces (`ifname` from `ifindex`) when the owner knows the machine's interfaces. */
+  interfaceNames?: InterfaceNames;
   readonly stats: SourceTableStats = { live: 0, added: 0, removed: 0, unknownRemovals: 0, srcrefZero: 0 };
 
   constructor(readonly dialect: Dialect) {}
@@ -179,6 +182,7 @@ export class SourceTable {
     if (!e.stream) e.stream = newStream(this.dialect, srcref, provider, now);
     const s = e.stream;
     let changed = descriptor ? applyDescriptor(this.dialect, s, descriptor) : false;
+    if (descriptor && this.interfaceNames && s.providerKind !== 'ifnet') changed = nameInterface(s, this.interfaceNames) || changed;
     if (e.pendingCounts) {
       applyCounts(s, e.pendingCounts, now);
       e.pendingCounts = undefined;
@@ -283,4 +287,22 @@ export class SourceTable {
     this.endedOrder[this.endedHead] = srcref;
     this.endedHead = (this.endedHead + 1) % cap;
   }
+}
+
+/**
+ * A flow's BSD interface name from its ifindex (descriptors carry no name). A name the table no
+ * longer knows (the interface went away) stays until the flow moves to another known one or to none.
+ */
+function nameInterface(s: Stream, names: InterfaceNames): boolean {
+  const n = names.name(s.ifindex);
+  if (n !== undefined) {
+    if (n === s.ifname) return false;
+    s.ifname = n;
+    return true;
+  }
+  if (!s.ifindex && s.ifname !== undefined) {
+    delete s.ifname;
+    return true;
+  }
+  return false;
 }

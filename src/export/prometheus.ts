@@ -31,8 +31,9 @@ const DIRS = [
 function interfaceHelp(what: string, s: ExportSnapshot): string {
   const { ifnet, flows } = s.interfaceSources;
   if (flows.length === 0) return `${what} per interface, from the kernel's ifnet provider.`;
-  if (ifnet.length === 0) return `${what} per interface, summed from the flows ntstat saw (the ifnet provider is not available).`;
-  return `${what} per interface, from the kernel's ifnet provider for ${ifnet.join(' ')}; summed from flows for ${flows.join(' ')}.`;
+  const none = ' Flows without an interface (ifindex 0) are in no device.';
+  if (ifnet.length === 0) return `${what} per interface, summed from the flows ntstat saw (the ifnet provider is not available).${none}`;
+  return `${what} per interface, from the kernel's ifnet provider for ${ifnet.join(' ')}; summed from flows for ${flows.join(' ')}.${none}`;
 }
 
 /** Every metric family, in exposition order. */

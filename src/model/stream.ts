@@ -50,7 +50,7 @@ export interface Stream {
   eupid?: number;
   uuid?: string;
   euuid?: string;
-  /** Interface name (ifnet sources). */
+  /** BSD interface name: an ifnet source's own; a flow's from its ifindex when the client knows the interfaces (ClientOptions.interfaceNames). */
   ifname?: string;
   /** Domain the app connected to (DOMAIN extension, privileged, macOS 12.1+; model/domain.ts). */
   domain?: StreamDomain;

@@ -9,3 +9,5 @@ export * from './messages.js';
 export { formatIPv4, formatIPv6, decodeSockaddr, encodeSockaddr, endpointAddressText } from './sockaddr.js';
 export type { Endpoint } from './sockaddr.js';
 export type { ActivityBitmap, FieldValue } from './fields.js';
+export { IFNET_MIN_THRESHOLD, hasIfnetProvider, encodeIfnetAddParam, decodeIfnetLinkStatus, encodeIfnetLinkStatus } from './ifnet.js';
+export type { IfnetLinkStatus, LinkStatusType } from './ifnet.js';

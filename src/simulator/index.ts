@@ -12,3 +12,4 @@ export type { Scenario, ScenarioContext, ClientHints } from './scenarios/index.j
 export { SimulationDriver, type RealtimeOptions } from './driver.js';
 export { futureDialect, isFutureLayout, FUTURE_LAYOUTS, type FutureLayoutName } from './future-layouts.js';
 export { injectCalibrationFlow, type InjectedFlow } from './world/calibration-flow.js';
+export { worldInterfaceTable } from './world/interface-table.js';

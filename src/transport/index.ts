@@ -5,6 +5,7 @@ export type { KernelEndpoint, KernelRecord, MemoryTransportOptions } from './mem
 export { DatagramFdTransport } from './fd.js';
 export { openDarwinControlSocket, readKernelVersion } from './darwin.js';
 export { connectUnixDatagram } from './unix.js';
+export { listInterfaces } from './ifnames.js';
 export { openDatagramSocketPair, FdEndpoint } from './socketpair.js';
 export { RecordingTransport } from './tee.js';
 export { NtcapWriter, openNtcapFile, parseNtcap, Direction } from './ntcap.js';

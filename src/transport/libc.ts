@@ -198,7 +198,7 @@ export interface Libc {
 // koffi implementation (loaded on demand)
 
 /** The slice of the koffi module this file uses (koffi ships its own .d.ts; kept minimal here). */
-interface KoffiLike {
+export interface KoffiLike {
   load(path: string | null): { func(decl: string): (...args: unknown[]) => unknown };
   errno(): number;
   alloc(type: string, length: number): unknown;
@@ -231,6 +231,14 @@ let cached: Libc | undefined;
 export function loadLibc(options: LoadLibcOptions = {}): Libc {
   const custom = options.requireKoffi !== undefined || options.platform !== undefined;
   if (cached && !custom) return cached;
+  const { koffi, lib, os } = openLibcLibrary(options);
+  const libc = bindKoffi(koffi, lib, os);
+  if (!custom) cached = libc;
+  return libc;
+}
+
+/** koffi and this platform's C library (libSystem / libc.so.6), for bindings beyond `Libc` (ifnames.ts). */
+export function openLibcLibrary(options: LoadLibcOptions = {}): { koffi: KoffiLike; lib: ReturnType<KoffiLike['load']>; os: OsConstants } {
   const platform = options.platform ?? process.platform;
   const os = hostConstants(platform, options.arch ?? process.arch);
   if (!os) {
@@ -250,9 +258,7 @@ export function loadLibc(options: LoadLibcOptions = {}): Libc {
   } catch (cause) {
     throw nativeError(cause);
   }
-  const libc = bindKoffi(koffi, lib, os);
-  if (!custom) cached = libc;
-  return libc;
+  return { koffi, lib, os };
 }
 
 function loadLinuxLibc(koffi: KoffiLike): ReturnType<KoffiLike['load']> {

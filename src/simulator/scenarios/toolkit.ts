@@ -9,6 +9,7 @@ import type { Rng } from '../prng.js';
 import { APPS, endpoint, necpTlv, remoteV4, remoteV6, type AppProfile } from '../world/catalog.js';
 import { TCPS, type DomainAttribution, type KernelSocket, type NetInterface, type Process, type UserlandFlow } from '../world/entities.js';
 import type { World, WorldCapabilities } from '../world/world.js';
+import { backgroundTraffic, CELLULAR_LINK, nonFlowTraffic, WIFI_LINK } from '../world/interfaces.js';
 
 export interface ScenarioContext {
   readonly world: World;
@@ -82,7 +83,29 @@ export function standardMachine(w: World, opts: { wired?: boolean; cellular?: bo
   w.addRoute({ dst: '::1', prefixLen: 128, ifp: lo0 });
   w.addRoute({ dst: '2001:db8:1:2::', prefixLen: 64, ifp: en0 });
   w.addRoute({ dst: 'fe80::', prefixLen: 64, ifp: en0 });
+  interfaceLife(w, { lo0, en0, en5, cell });
   return { lo0, en0, en5, awdl0, utun0, cell, primary };
+}
+
+/**
+ * What the interfaces counted before the simulation started (the rx side of en0 above 2^32, as
+ * on any laptop after a few days: 64-bit counters, BEHAVIOUR.md §5.7), LAN chatter no flow
+ * carries, and the drivers' link status reports. Constants, not the PRNG: scenarios keep their
+ * random sequences.
+ */
+function interfaceLife(w: World, m: { lo0: NetInterface; en0: NetInterface; en5?: NetInterface; cell?: NetInterface }): void {
+  nonFlowTraffic(w, m.lo0, 231_456_789, 231_456_789);
+  nonFlowTraffic(w, m.en0, 6_710_886_400 + 12_345, 1_181_116_006, { rx: 4_980_000, tx: 2_110_000 });
+  m.en0.link = WIFI_LINK;
+  backgroundTraffic(w, m.en0, { rx: 420, tx: 180 });
+  if (m.en5) {
+    nonFlowTraffic(w, m.en5, 3_221_225_472, 402_653_184, { rx: 2_300_000, tx: 610_000 });
+    backgroundTraffic(w, m.en5, { rx: 300, tx: 120 });
+  }
+  if (m.cell) {
+    nonFlowTraffic(w, m.cell, 83_886_080, 9_437_184);
+    m.cell.link = CELLULAR_LINK;
+  }
 }
 
 export class AppPool {

@@ -3,7 +3,7 @@
  * the kernel objects ntstat providers report on (BEHAVIOUR.md §5); the simulator's providers
  * read them to build descriptors and counts. They hold the TRUE state: ground truth.
  */
-import type { Endpoint } from '../../protocol/index.js';
+import type { Endpoint, IfnetLinkStatus } from '../../protocol/index.js';
 
 export type InterfaceKind = 'loopback' | 'wifi' | 'wired' | 'cellular' | 'awdl' | 'llw' | 'utun' | 'companionBt' | 'other';
 export type Medium = 'cell' | 'wifi' | 'wired' | 'bt' | 'loopback' | 'other';
@@ -40,6 +40,18 @@ export interface NetInterface {
   thresholdBase: number;
   /** Last notice time (ms) for the 2 s rate limit (13+). */
   lastThresholdNotice: number;
+  /** The driver's link status report (Wi-Fi, cellular), when it gives one (world/interfaces.ts). */
+  link?: IfnetLinkStatus;
+  /** Traffic not carried by any flow (before the simulation, ARP/ND/mDNS…): part of the counters above. */
+  nonFlow?: InterfaceCounters;
+}
+
+/** An interface's byte and packet counters (64-bit in the kernel, `if_data`). */
+export interface InterfaceCounters {
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
 }
 
 /** True counters of one object (`nstat_counts` semantics, RTT in kernel units). */
