@@ -199,7 +199,7 @@ export class SourceTable {
   }
 
   /**
-   * The poll hot path (issue 17, client/fast-update.ts): an SRC_UPDATE about an announced stream
+   * @internal The poll hot path (issue 17, client/fast-update.ts): an SRC_UPDATE about an announced stream
    * whose bytes repeat everything the stream holds but the descriptor's timestamp (`same` compares
    * in place). It is applied as apply() would — seen this sweep, timestamp and rates refreshed, no
    * event — without decoding it. False, and nothing done, for anything else: decode and apply().
@@ -222,6 +222,7 @@ export class SourceTable {
     return this.removeKey(srcrefKey(srcref), now, out);
   }
 
+  /** @internal */
   private removeKey(key: SrcrefKey, now: number, out: StreamEvent[]): StreamEvent[] {
     const e = this.entries.get(key);
     if (!e) {
