@@ -276,7 +276,7 @@ export async function runSoak(o: SoakOptions = {}): Promise<SoakResult> {
   const samples: SoakSample[] = [];
   const start = kernel.now;
   // White-box views of the client's own containers (they must stay bounded).
-  const inner = client as unknown as { pending: { size: number }; table: { size: number; ended: Set<bigint> } };
+  const inner = (client as unknown as { session: { pending: { size: number }; table: { size: number; ended: Set<bigint> } } }).session;
   const sample = async () => {
     await client.sweep();
     await settle();

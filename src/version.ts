@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read from our own package.json (never from ../shared). */
+let cached: string | undefined;
+
+/**
+ * The package version, read from our own package.json (never from ../shared), once per process:
+ * the agent's /metrics asks on every scrape.
+ */
 export function packageVersion(): string {
+  cached ??= readVersion();
+  return cached;
+}
+
+function readVersion(): string {
   // dist/version.js -> ../package.json; build/src/version.js (tests) -> ../../package.json
   for (const rel of ['../package.json', '../../package.json']) {
     try {

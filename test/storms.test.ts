@@ -46,7 +46,7 @@ async function stormRun(o: RunOptions, plan: FaultPlan = {}): Promise<StormRun> 
 /** Advance the world in steps with a sweep after each (slow reader: paused during the step). */
 async function drive(r: RunResult, steps: number, stepMs: number, slowReader = false): Promise<void> {
   const driver = new SimulationDriver(r.kernel);
-  const t = (r.client as unknown as { transport: { pause(): void; resume(): void } }).transport;
+  const t = r.transport;
   for (let i = 0; i < steps; i++) {
     if (slowReader) t.pause();
     driver.step(stepMs);
@@ -382,7 +382,7 @@ describe('storm: the kernel or the transport closing in the middle of a sweep', 
   test('the transport closes (MemoryTransport.close) while a paced sweep runs: the client closes, the sweep settles false', { timeout: 30_000 }, async () => {
     const r = await stormRun({ dialect: 'd4570', scenario: 'idle-laptop', scale: 1.5, steps: 1, stepMs: 300 });
     assert.ok(r.client.snapshot().length > 150);
-    const t = (r.client as unknown as { transport: MemoryTransport }).transport;
+    const t = r.transport;
     let polls = 0;
     r.faults.plan = {
       beforeRequest: (req) => {

@@ -45,8 +45,8 @@ describe('macOS 15 lock-yield chunks', () => {
     const inner = sizes.slice(0, -1);
     assert.ok(inner.some((n) => n < 100), `some chunk yielded early: ${sizes.join(',')}`);
     assert.ok(inner.every((n) => n >= 5), `no chunk below 5: ${sizes.join(',')}`);
-    // Without the yield model every chunk but the last is full (the control).
-    const q = Probe.for(B15, { scenario: 'server', scale: 1, seed: 5 });
+    // With the yield turned off every chunk but the last is full (the control).
+    const q = Probe.for(B15, { scenario: 'server', scale: 1, seed: 5, lockYield: 0 });
     q.sim.setReceiveBufferSize(1 << 20);
     q.sim.advance(2000);
     q.addAll('tcp', { filter: 0x100000n });
@@ -55,11 +55,58 @@ describe('macOS 15 lock-yield chunks', () => {
     assert.equal(q.msgs().filter((m) => m.kind === 'srcDesc').length, 100);
   });
 
-  test('the client treats lock-yield chunks as normal: no drop counted, the table equals the truth', async () => {
-    const kernel = new SimKernel({ dialect: B15, scenario: 'server', scale: 1, seed: 5, lockYield: 0.2 });
+  test('the yield is on by default for macOS 15+ profiles (as on the real kernel) and off before 15', () => {
+    const sizesFor = (dialect: string): number[] => {
+      const p = Probe.for(dialect, { scenario: 'server', scale: 1, seed: 5 });
+      p.sim.setReceiveBufferSize(1 << 20);
+      p.sim.advance(2000);
+      p.addAll('tcp', { filter: 0x100000n });
+      p.msgs();
+      const sizes: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        p.poll('getSrcDesc', 'all', HeaderFlag.CONTINUATION, 9n);
+        const ms = p.msgs();
+        sizes.push(ms.filter((m) => m.kind === 'srcDesc').length);
+        if (!(ms.find((m) => m.kind === 'success')!.flags & HeaderFlag.CONTINUATION)) break;
+      }
+      return sizes;
+    };
+    for (const d of [B15, '11215.1.10', '12377.1.9']) {
+      const inner = sizesFor(d).slice(0, -1);
+      assert.ok(inner.length > 1 && inner.some((n) => n < 100) && inner.every((n) => n >= 5), `${d}: ${inner.join(',')}`);
+    }
+    for (const d of ['10063.141.1', '4570.71.2']) {
+      const inner = sizesFor(d).slice(0, -1).filter((n) => n > 0);
+      assert.ok(inner.length > 0 && inner.every((n) => n === 100), `${d}: ${inner.join(',')}`);
+    }
+  });
+
+  test('the client over the default macOS 15 simulator: 5..99-source chunks, no drop, the table equals the truth', async () => {
+    const kernel = new SimKernel({ dialect: B15, scenario: 'server', scale: 1, seed: 9 });
     const sim = kernel.connect({ root: false });
     const driver = new SimulationDriver(kernel);
-    const client = new NetworkStatisticsClient({ transport: new MemoryTransport(sim), dialect: kernel.dialect, interval: 0, providers: ['tcp', 'udp'], clock: () => kernel.now, requestTimeout: 3000 });
+    const sizes: number[] = [];
+    const endpoint = simulatorEndpoint(sim);
+    const recv = endpoint.recv.bind(endpoint);
+    let inChunk = 0;
+    endpoint.recv = (n) => {
+      const r = recv(n);
+      // Count SRC_UPDATEs per chunk (hdr.type @8, hdr.length @12): a SUCCESS ends the chunk.
+      if (r) {
+        const dv = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+        for (let at = 0; at + 16 <= r.data.length; at += dv.getUint16(at + 12, true)) {
+          const type = dv.getUint32(at + 8, true);
+          if (type === 10006 || type === 10007) inChunk++;
+          else if (type === 0) {
+            if (dv.getUint16(at + 14, true) & HeaderFlag.CONTINUATION) sizes.push(inChunk);
+            inChunk = 0;
+          }
+        }
+      }
+      return r;
+    };
+    const transport = new MemoryTransport(endpoint);
+    const client = new NetworkStatisticsClient({ transport, dialect: kernel.dialect, interval: 0, providers: ['tcp', 'udp'], clock: () => kernel.now, requestTimeout: 3000 });
     try {
       await client.connect();
       for (let i = 0; i < 4; i++) {
@@ -67,7 +114,33 @@ describe('macOS 15 lock-yield chunks', () => {
         await settle();
         await client.sweep();
       }
-      const r = { client, sim, kernel, events: [], eventsById: new Map() };
+      const r = { client, sim, kernel, transport, events: [], eventsById: new Map() };
+      await converge(r);
+      assert.ok(sizes.some((n) => n >= 5 && n < 100), `chunks that said "more": ${sizes.join(',')}`);
+      assert.ok(sizes.every((n) => n >= 5), sizes.join(','));
+      assert.deepEqual(client.dropCounts(), {}, 'no loss signalled');
+      const m = compareWithTruth(r);
+      assert.deepEqual(m.missing, []);
+      assert.deepEqual(m.ghosts, []);
+    } finally {
+      client.stop();
+    }
+  });
+
+  test('the client treats lock-yield chunks as normal: no drop counted, the table equals the truth', async () => {
+    const kernel = new SimKernel({ dialect: B15, scenario: 'server', scale: 1, seed: 5, lockYield: 0.2 });
+    const sim = kernel.connect({ root: false });
+    const driver = new SimulationDriver(kernel);
+    const transport = new MemoryTransport(sim);
+    const client = new NetworkStatisticsClient({ transport, dialect: kernel.dialect, interval: 0, providers: ['tcp', 'udp'], clock: () => kernel.now, requestTimeout: 3000 });
+    try {
+      await client.connect();
+      for (let i = 0; i < 4; i++) {
+        driver.step(300);
+        await settle();
+        await client.sweep();
+      }
+      const r = { client, sim, kernel, transport, events: [], eventsById: new Map() };
       await converge(r);
       assert.deepEqual(client.dropCounts(), {}, 'no loss signalled');
       const m = compareWithTruth(r);

@@ -6,6 +6,7 @@
 import { NtstatError } from '../errors.js';
 import type { ProcessTotal } from '../model/process-totals.js';
 import type { Stream } from '../model/stream.js';
+import { domainText } from '../model/domain.js';
 import { endpointAddressText, isEndpoint } from '../protocol/sockaddr.js';
 import { escapeTerminal } from './escape.js';
 import { closest } from './suggest.js';
@@ -31,6 +32,7 @@ export const STREAM_COLUMNS: Record<string, (r: StreamRow) => string | number> =
   remote_addr: (r) => addr(r.stream.remote),
   remote_port: (r) => (r.stream.remote && isEndpoint(r.stream.remote) ? r.stream.remote.port : ''),
   remote_host: (r) => escapeTerminal(r.host ?? ''),
+  domain: (r) => (r.stream.domain ? escapeTerminal(domainText(r.stream.domain)) : ''),
   interface: (r) => (r.stream.ifname !== undefined ? escapeTerminal(r.stream.ifname) : r.stream.interface),
   state: (r) => r.stream.state ?? '',
   rx_rate: (r) => Math.round(r.stream.rxBytesPerSec ?? 0),

@@ -6,6 +6,7 @@
  */
 import type { StreamEvent } from '../model/events.js';
 import type { Stream } from '../model/stream.js';
+import { domainText } from '../model/domain.js';
 import { endpointAddressText, isEndpoint, type Endpoint, type OtherSockaddr } from '../protocol/sockaddr.js';
 import { escapeTerminal } from './escape.js';
 
@@ -81,7 +82,7 @@ function describe(s: Stream, remoteHost?: string): string {
   if (s.provider === 'ifnet') return `IFNET ${escapeTerminal(s.ifname ?? '?')} index:${s.ifindex ?? '?'}`;
   if (s.provider === 'route') return `ROUTE ${ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined)} index:${s.ifindex ?? '?'}`;
   const host = remoteHost !== undefined ? ` (${escapeTerminal(remoteHost)})` : '';
-  const dom = s.domain ? ` domain:${escapeTerminal(s.domain.name)}${s.domain.attributedBundleId ? ` for:${escapeTerminal(s.domain.attributedBundleId)}` : ''}` : '';
+  const dom = s.domain ? ` domain:${escapeTerminal(domainText(s.domain))}` : '';
   return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)}${host} ${owner(s)}${dom}`;
 }
 

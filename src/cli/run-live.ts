@@ -18,6 +18,7 @@ import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
 import { makeEventSink } from './output.js';
 import { sysinfoToJson, type SysinfoEvent } from '../model/sysinfo.js';
+import { formatSysinfoLog } from './format-sysinfo.js';
 import { unsupportedOsMessage } from './messages.js';
 
 /** Where the protocol comes from, as chosen by the options. */
@@ -161,6 +162,8 @@ export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSource
   };
   for (const kind of ['added', 'update', 'removed'] as const) client.on(kind, (_s, ev: StreamEvent) => onEvent(ev));
   if (o.json) client.on('sysinfo', (ev: SysinfoEvent) => sink.text(JSON.stringify(sysinfoToJson(ev)) + '\n'));
+  // The log view shows sysinfo reports too (CSV rows are streams only).
+  else if (!o.csv) client.on('sysinfo', (ev: SysinfoEvent) => sink.text(formatSysinfoLog(ev, { utc: o.utc }).join('\n') + '\n'));
   const failure = watchFailure(client);
   await connectExplained(client, o);
   if (!o.json && !o.csv) sink.text(`XNU version:${source.xnuLabel ?? client.dialect?.xnu ?? '?'}\n`);

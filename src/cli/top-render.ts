@@ -8,6 +8,7 @@
  * width is short, optional columns go first, then the process name shrinks, addresses last.
  */
 import type { Stream } from '../model/stream.js';
+import { domainText } from '../model/domain.js';
 import type { ProcessTotal } from '../model/process-totals.js';
 import { escapeTerminal } from './escape.js';
 import { displayWidth, fit } from './text-width.js';
@@ -87,6 +88,8 @@ function streamCols(m: TopModel): Col<Stream>[] {
     { title: 'PROTO', cell: (s) => s.provider + (s.userland && s.provider === 'tcp' ? '*' : '') },
     { title: 'LOCAL', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.dst) : endpointText(s.local)) },
     { title: 'REMOTE', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.gateway) : endpointText(s.remote, host)) },
+    // Domain names (privileged, 12.1+, §6): only when some stream has one; dropped first when narrow.
+    ...(m.streams.some((s) => s.domain) ? [{ title: 'DOMAIN', drop: 6, cell: (s: Stream) => (s.domain ? escapeTerminal(domainText(s.domain)) : '') }] : []),
     { title: 'IF', drop: 2, cell: (s) => (s.ifname !== undefined ? escapeTerminal(s.ifname) : s.interface) },
     { title: 'STATE', drop: 1, cell: (s) => s.state ?? '' },
     { title: 'RX/s', right: true, sorts: ['rate', 'rx'], cell: (s) => r(s.rxBytesPerSec ?? 0) },
@@ -163,7 +166,7 @@ export function renderTop(m: TopModel): string[] {
   let count: number;
   if (m.grouping === 'stream') {
     const f = m.filter;
-    const list = f ? m.streams.filter((s) => matches(f, s.process, s.pid, s.local?.address, s.remote?.address, s.local?.port, s.remote?.port, s.state, s.remote ? m.hostOf?.(s.remote.address) : undefined)) : m.streams;
+    const list = f ? m.streams.filter((s) => matches(f, s.process, s.pid, s.domain?.name, s.local?.address, s.remote?.address, s.local?.port, s.remote?.port, s.state, s.remote ? m.hostOf?.(s.remote.address) : undefined)) : m.streams;
     count = list.length;
     let rx = 0;
     let tx = 0;

@@ -13,6 +13,14 @@ export interface StreamDomain {
   attributedBundleId?: string;
 }
 
+/**
+ * One-line text of a domain for people: the name, then who owns it and which app the lookup is
+ * attributed to, when the kernel said. Raw text: display layers escape it (cli/escape.ts).
+ */
+export function domainText(d: StreamDomain): string {
+  return `${d.name}${d.owner ? ` owner:${d.owner}` : ''}${d.attributedBundleId ? ` for:${d.attributedBundleId}` : ''}`;
+}
+
 /** NSTAT_EXTENDED_UPDATE_TYPE_DOMAIN (B13 header, also 12.1). */
 const EXTENSION_DOMAIN = 1;
 

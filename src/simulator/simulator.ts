@@ -50,7 +50,10 @@ export interface SimKernelOptions {
   privcheck?: boolean;
   world?: Omit<WorldOptions, 'seed' | 'capabilities'>;
   sysinfoIntervalMs?: number;
-  /** macOS 15 lock yield: chance a paced chunk ends after each source past the fifth (default 0). */
+  /**
+   * macOS 15+ lock yield (BEHAVIOUR.md §2.6): chance a paced chunk ends after each source past the
+   * fifth. Default on for 15+ profiles, as on the real kernel (kernel/lock-yield.ts); 0 turns it off.
+   */
   lockYield?: number;
   /**
    * Let scenarios create userland TCP/UDP/QUIC flows (default: wherever the dialect has the
@@ -128,7 +131,7 @@ export class SimKernel {
         udpSubflow: p.udpSubflow !== undefined,
       },
     });
-    this.core = new KernelCore(this.world, this.profile, { privcheck: opts.privcheck, sysinfoIntervalMs: opts.sysinfoIntervalMs, lockYieldChance: opts.lockYield ?? 0, seed });
+    this.core = new KernelCore(this.world, this.profile, { privcheck: opts.privcheck, sysinfoIntervalMs: opts.sysinfoIntervalMs, ...(opts.lockYield !== undefined ? { lockYieldChance: opts.lockYield } : {}), seed });
     const sc = typeof opts.scenario === 'object' ? opts.scenario : getScenario(opts.scenario ?? 'bare');
     if (!sc) throw new TypeError(`unknown scenario ${String(opts.scenario)}`);
     this.scenario = sc;

@@ -31,6 +31,8 @@ export interface RunResult {
   client: NetworkStatisticsClient;
   sim: Simulator;
   kernel: SimKernel;
+  /** The client's side of the connection (tests pause it to play a slow reader, or close it). */
+  transport: Transport;
   events: ClientEvent[];
   eventsById: Map<string, string[]>;
 }
@@ -77,7 +79,7 @@ export async function runClientOnScenario(o: RunOptions): Promise<RunResult> {
     await settle();
     await client.sweep();
   }
-  return { client, sim, kernel, events, eventsById };
+  return { client, sim, kernel, transport, events, eventsById };
 }
 
 /** Sweep with time frozen until the table stops changing (bounded). */

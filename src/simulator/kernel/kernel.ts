@@ -3,7 +3,7 @@
  * counts, the world hooks (where XNU calls into ntstat), the 60 s idle check, ifnet threshold
  * notices and sysinfo reports. One KernelCore per simulated machine; one Connection per client.
  */
-import { LockYield, type NstatStats } from './lock-yield.js';
+import { DEFAULT_LOCK_YIELD_CHANCE, LockYield, type NstatStats } from './lock-yield.js';
 import { encodeMessage } from '../../protocol/index.js';
 import type { KernelProfile } from '../profile.js';
 import { RTF_UP, type ConnFlow, type Flow, type IfnetObject, type KernelSocket, type NetInterface, type Process, type RouteEntry, type UdpSubflow, type UserlandFlow, type WorldObject } from '../world/entities.js';
@@ -20,7 +20,7 @@ export interface KernelCoreOptions {
   privcheck?: boolean;
   /** How often subscribed clients get a SYSINFO_COUNTS report at an idle check (default 30 min). */
   sysinfoIntervalMs?: number;
-  /** macOS 15: chance that a paced chunk yields after each source past the fifth (default 0). */
+  /** macOS 15+: chance that a paced chunk yields after each source past the fifth (default DEFAULT_LOCK_YIELD_CHANCE; 0 = off). */
   lockYieldChance?: number;
   /** Seed of the lock-yield draws. */
   seed?: number;
@@ -48,7 +48,7 @@ export class KernelCore implements KernelServices, WorldHooks {
     this.providers = buildProviders(profile);
     this.privcheck = opts.privcheck ?? false;
     this.sysinfoIntervalMs = opts.sysinfoIntervalMs ?? 30 * 60_000;
-    if (profile.b15) this.lockYield = new LockYield(opts.lockYieldChance ?? 0, opts.seed ?? 1);
+    if (profile.b15) this.lockYield = new LockYield(opts.lockYieldChance ?? DEFAULT_LOCK_YIELD_CHANCE, opts.seed ?? 1);
     world.hooks = this;
   }
 

@@ -11,6 +11,14 @@ import { Rng } from '../prng.js';
 /** Sources a B15 chunk reports at least before the lock may yield. */
 export const LOCK_YIELD_MIN_SOURCES = 5;
 
+/**
+ * Default chance per source past the fifth that the lock is contended (macOS 15+ profiles only).
+ * The real 15+ kernel yields whenever another thread waits for the lock, so chunks of 5..99 sources
+ * are normal there; 0.05 makes a 100-source chunk rare (about 1 in 100) and a chunk average ~25
+ * sources. Pass `lockYield: 0` to the simulator to turn it off (always 100 per chunk).
+ */
+export const DEFAULT_LOCK_YIELD_CHANCE = 0.05;
+
 export interface NstatStats {
   /** Aggregated batches whose flush failed (whole batch lost, SUCCESS still sent). */
   flushAccumulatedMsgsFailures: number;

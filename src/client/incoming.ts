@@ -1,0 +1,93 @@
+/**
+ * Incoming datagrams: decode for the session's dialect, complete waiting requests, count poll
+ * replies for the running sweep, and apply source messages to the table (unless the self-test is
+ * capturing them), then emit the table's changes.
+ */
+import { NtstatError } from '../errors.js';
+import { DarwinErrno, HeaderFlag } from '../protocol/constants.js';
+import { decodeDatagram } from '../protocol/decode.js';
+import type { Message } from '../protocol/messages.js';
+import { replyLayoutProblem } from './calibration.js';
+import type { EventFanout } from './event-fanout.js';
+import type { LossLedger } from './loss-ledger.js';
+import type { ClientSession } from './session.js';
+import type { StreamEvent } from './source-table.js';
+import type { Sweeper } from './sweeps.js';
+
+export class IncomingHandler {
+  constructor(
+    private readonly s: ClientSession,
+    private readonly sweeps: Sweeper,
+    private readonly loss: LossLedger,
+    private readonly fanout: EventFanout,
+  ) {}
+
+  onDatagram(data: Uint8Array, truncated: boolean): void {
+    if (this.s.state === 'closed' || !this.s.table) return;
+    if (truncated) this.loss.countDrop('truncated');
+    this.s.capture?.(data);
+    let messages: Message[];
+    try {
+      // Unverified dialects: a message in an unexpected shape is dropped alone (issue 12).
+      messages = decodeDatagram(data, this.s.dialect!, { unknownTypes: 'skip', from: this.s.opts.passive ? 'any' : 'kernel', onInvalidMessage: (e) => this.onInvalidMessage(e) });
+    } catch (e) {
+      this.loss.countDrop('malformed');
+      this.s.emit('error', e as Error);
+      return;
+    }
+    const now = this.s.clock();
+    const events: StreamEvent[] = [];
+    for (const m of messages) {
+      switch (m.kind) {
+        case 'success':
+        case 'error': {
+          const problem = this.s.dialect!.verified ? undefined : replyLayoutProblem(m);
+          if (problem) {
+            this.failLayout(problem);
+            return;
+          }
+          if (this.s.opts.passive && m.kind === 'success') this.s.table.initialPhase = false;
+          if (!this.s.pending.complete(m) && m.kind === 'error' && m.errno !== DarwinErrno.EAGAIN && m.context !== 0n) {
+            // An ERROR for a request nobody waits for (a silent-success request that failed).
+            this.s.emit('kernelError', m);
+          }
+          break;
+        }
+        case 'sysinfoCounts':
+          // Not about a source (srcref 0): its own event (model/sysinfo.ts), privileged only (§5.8).
+          this.s.emit('sysinfo', { time: now, keyvals: m.keyvals });
+          break;
+        case 'srcRemoved':
+          if (m.flags & HeaderFlag.CLOSED_AFTER_DROP) this.loss.countDrop('closed-after-drop');
+          if (!this.s.calibrating) this.s.table.apply(m, now, events);
+          break;
+        case 'srcUpdate':
+        case 'srcDesc':
+        case 'srcCounts':
+          // Poll replies: with our context (direct), or context 0 without CLOSING/event (aggregated).
+          if (m.context === this.sweeps.pollContext || (m.context === 0n && !(m.flags & HeaderFlag.CLOSING) && m.eventFlags === 0n)) this.sweeps.pollReplies++;
+          if (!this.s.calibrating) this.s.table.apply(m, now, events);
+          break;
+        default:
+          if (!this.s.calibrating) this.s.table.apply(m, now, events);
+      }
+    }
+    this.fanout.emitEvents(events);
+  }
+
+  private onInvalidMessage(e: NtstatError): void {
+    this.loss.countDrop('malformed');
+    this.s.emit('error', e);
+  }
+
+  /** The kernel's replies do not fit the assumed header: refuse (ERR_NTSTAT_LAYOUT). */
+  private failLayout(problem: string): void {
+    const err = new NtstatError('ERR_NTSTAT_LAYOUT', `ERR_NTSTAT_LAYOUT: ${problem}; refusing to decode this kernel (${this.s.dialect!.kernel ?? `xnu-${this.s.dialect!.xnu}`})`);
+    this.s.layoutFailure ??= err;
+    this.s.pending.failAll(err); // waiters see an ERROR; subscribe() then throws layoutFailure
+    if (this.s.state === 'running') {
+      this.s.emit('error', err);
+      this.s.shutdown();
+    }
+  }
+}
