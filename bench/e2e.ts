@@ -19,6 +19,8 @@
  *
  *   npm run build && npm run build:test && node build/bench/e2e.js
  *   NTSTAT_BENCH_E2E_COMMANDS=top,json NTSTAT_BENCH_E2E_RUNS=1 node build/bench/e2e.js   (a subset)
+ *   NTSTAT_BENCH_E2E_CLI=/other/checkout/dist/cli/bin.js node build/bench/e2e.js   (another build, e.g. before/after)
+ *   NTSTAT_BENCH_E2E_CLI_B=/before/dist/cli/bin.js node build/bench/e2e.js   (both builds side by side, same windows)
  *   NTSTAT_BENCH_E2E_WARMUP_S=3 NTSTAT_BENCH_E2E_WINDOW_S=30 ...   (the warm-up before the window, the window)
  *   NTSTAT_BENCH_CLI_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node build/bench/e2e.js   (profile the CLI)
  *   NTSTAT_BENCH_CLI_NODE_ARGS=--trace-gc NTSTAT_BENCH_E2E_STDOUT_DIR=/tmp/out node build/bench/e2e.js   (its GCs)
@@ -77,6 +79,8 @@ export interface E2eRun {
 
 export interface E2eResult {
   command: E2eCommand;
+  /** 'B': the comparison build (NTSTAT_BENCH_E2E_CLI_B). */
+  build?: 'B';
   streams: number;
   windowSeconds: number;
   runs: E2eRun[];
@@ -213,12 +217,19 @@ async function stopSession(s: Session): Promise<void> {
   rmSync(s.dir, { recursive: true, force: true });
 }
 
+interface Job {
+  command: E2eCommand;
+  cli: string;
+  /** 'B' for the comparison build (NTSTAT_BENCH_E2E_CLI_B). */
+  build?: 'B';
+}
+
 /** One run: every command at once (each against its own simulated Mac), one window. */
-async function runOnce(cli: string, commands: readonly E2eCommand[], hz: number, seed: number): Promise<{ wall: number; runs: E2eRun[] }> {
+async function runOnce(jobs: readonly Job[], hz: number, seed: number): Promise<{ wall: number; runs: E2eRun[] }> {
   // One world per CLI (each is one kernel-control client of its own simulated Mac).
-  const kernels = commands.map((c, i) => ({ command: c, kernel: benchKernel({ dialect: BENCH_DIALECT, scenario: 'long-lived', count: STREAMS, seed: seed + i }) }));
+  const kernels = jobs.map((j, i) => ({ ...j, kernel: benchKernel({ dialect: BENCH_DIALECT, scenario: 'long-lived', count: STREAMS, seed: seed + i }) }));
   const drivers = kernels.map((k) => new SimulationDriver(k.kernel));
-  const sessions = await Promise.all(kernels.map((k) => startSession(k.command, cli, k.kernel.profile.xnu.join('.'), k.kernel)));
+  const sessions = await Promise.all(kernels.map((k) => startSession(k.command, k.cli, k.kernel.profile.xnu.join('.'), k.kernel)));
   for (const d of drivers) d.startRealtime();
   try {
     // Scraped from the start, as Prometheus would: the first scrape's one-off cost (loading
@@ -245,8 +256,8 @@ async function runOnce(cli: string, commands: readonly E2eCommand[], hz: number,
       };
       if (s.scrapes !== undefined) r.scrapes = s.scrapes - k0[i];
       if (cpu !== undefined) r.cpuPercent = cpu;
-      if (t0[i] !== undefined && t1[i] !== undefined) r.mainThreadPercent = ((t1[i]! - t0[i]!) / wall) * 100;
       else r.note = 'no /proc: the CLI\'s CPU is not measurable here';
+      if (t0[i] !== undefined && t1[i] !== undefined) r.mainThreadPercent = ((t1[i]! - t0[i]!) / wall) * 100;
       if (s.child.exitCode !== null) r.note = `exited early (${s.child.exitCode}): ${s.stderr.trim()}`;
       return r;
     });
@@ -260,12 +271,17 @@ async function runOnce(cli: string, commands: readonly E2eCommand[], hz: number,
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 export async function benchE2e(commands: readonly E2eCommand[] = COMMANDS): Promise<{ rows: Row[]; results: E2eResult[] }> {
-  const cli = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+  // NTSTAT_BENCH_E2E_CLI: another build's bin.js (e.g. an older commit's, for a before/after).
+  const cli = process.env.NTSTAT_BENCH_E2E_CLI ?? fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
   if (!existsSync(cli)) throw new Error(`${cli} missing: run npm run build`);
+  // NTSTAT_BENCH_E2E_CLI_B: a second build run beside the first in the same windows (same load),
+  // rows marked [B]: a before/after on a shared machine without the load moving between them.
+  const other = process.env.NTSTAT_BENCH_E2E_CLI_B;
+  const jobs: Job[] = commands.flatMap((c) => [{ command: c, cli }, ...(other ? [{ command: c, cli: other, build: 'B' as const }] : [])]);
   const hz = clockTicks();
-  const results: E2eResult[] = commands.map((c) => ({ command: c, streams: STREAMS, windowSeconds: 0, runs: [] }));
+  const results: E2eResult[] = jobs.map((j) => ({ command: j.command, ...(j.build ? { build: j.build } : {}), streams: STREAMS, windowSeconds: 0, runs: [] }));
   for (let run = 0; run < RUNS; run++) {
-    const { wall, runs } = await runOnce(cli, commands, hz, 20 + run * commands.length);
+    const { wall, runs } = await runOnce(jobs, hz, 20 + run * jobs.length);
     runs.forEach((r, i) => {
       results[i].runs.push(r);
       results[i].windowSeconds = wall;
@@ -282,6 +298,10 @@ export async function benchE2e(commands: readonly E2eCommand[] = COMMANDS): Prom
 }
 
 function figure(r: E2eResult): string {
+  return r.build ? `[${r.build}] ${figureOf(r)}` : figureOf(r);
+}
+
+function figureOf(r: E2eResult): string {
   if (r.command === 'agent') return `ntstat agent (SQLite + /metrics each s), ${r.streams} streams`;
   if (r.command === 'top') return `ntstat top on a ${TOP_ROWS}x${TOP_COLS} terminal, ${r.streams} streams, 1 s`;
   if (r.command === 'floor') return `client floor: ntstat json matching nothing, ${r.streams} streams, 1 s`;

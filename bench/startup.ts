@@ -7,6 +7,7 @@
  * median mostly measures the other load (even bare node's median moves by hundreds of ms).
  *
  *   npm run build && npm run build:test && node build/bench/startup.js
+ *   NTSTAT_BENCH_E2E_CLI=/other/checkout/dist/cli/bin.js node build/bench/startup.js   (another build)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -68,7 +69,8 @@ async function figure(what: string, args: string[]): Promise<StartupFigure> {
 }
 
 export async function benchStartup(): Promise<StartupFigure[]> {
-  const cli = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+  // NTSTAT_BENCH_E2E_CLI: another build's bin.js (a before/after), as in bench/e2e.ts.
+  const cli = process.env.NTSTAT_BENCH_E2E_CLI ?? fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
   if (!existsSync(cli)) throw new Error(`${cli} missing: run npm run build`);
   // `node -e` prints nothing: the floor is node printing one line.
   return [

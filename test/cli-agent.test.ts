@@ -35,17 +35,17 @@ async function runUntilRecording(argv: string[]): Promise<{ code: number; err: s
   return { code, err: io.err.join('') };
 }
 
-test('agent --simulate records tcp, udp and quic (kernel and userland) by default; abort -> exit 0', async () => {
+test('agent --simulate records tcp, udp and quic (kernel and userland) and the interfaces (ifnet) by default; abort -> exit 0', async () => {
   const r = await runUntilRecording(['agent', '--simulate', '--macos', '13', '--no-db']);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.err, /agent recording tcp, tcpUserland, udp, udpUserland, quic\n/);
+  assert.match(r.err, /agent recording tcp, tcpUserland, udp, udpUserland, quic, ifnet\n/);
   assert.match(r.err, /agent stopped: \d+ flows/);
 });
 
 test('--tcp narrows the agent to TCP', async () => {
   const r = await runUntilRecording(['agent', '--simulate', '--macos', '13', '--tcp', '--no-db']);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.err, /agent recording tcp, tcpUserland\n/);
+  assert.match(r.err, /agent recording tcp, tcpUserland, ifnet\n/);
 });
 
 test('agent without a source off macOS: exit 1 naming the platform; bad flags: exit 2', async () => {

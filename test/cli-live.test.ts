@@ -32,7 +32,10 @@ for (const macos of ['10.12', '10.13', '11', '13', '15']) {
     const r = run(['json', '--simulate', '--macos', macos, '--scenario', 'idle-laptop', '--duration', '3', '--all']);
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /SIMULATED kernel/);
-    const evs = ndjson(r.out);
+    // --all includes interfaces (ifnet): their own events, checked in ifnet-client.test.ts.
+    const all = ndjson(r.out);
+    assert.ok(all.some((e) => e.event === 'interface' && e.name === 'en0'), 'interface events with --all');
+    const evs = all.filter((e) => e.event !== 'interface');
     assert.ok(evs.length > 10, `${evs.length} events`);
     const tcp = evs.filter((e) => e.provider === 'tcp' && e.event === 'added' && e.remote);
     assert.ok(tcp.length > 0, 'TCP connections appear');

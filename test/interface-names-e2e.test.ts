@@ -156,7 +156,10 @@ test('json --simulate: flows carry ifname; --interface en0 keeps exactly the flo
   const en0 = [...truth].find(([, n]) => n === 'en0')![0];
   const f = memIo();
   assert.equal(await main(['json', '--simulate', '--macos', '14', '--all', '--interface', 'en0', '--count', '20'], f), 0, f.err());
-  const evs = f.out().trim().split('\n').map((l) => JSON.parse(l) as { ifindex?: number; ifname?: string });
+  const lines = f.out().trim().split('\n').map((l) => JSON.parse(l) as { event: string; ifindex?: number; ifname?: string; name?: string });
+  // --all includes the interfaces (ifnet): --interface en0 keeps en0's own interface events too.
+  assert.ok(lines.filter((e) => e.event === 'interface').every((e) => e.name === 'en0'));
+  const evs = lines.filter((e) => e.event !== 'interface');
   assert.equal(evs.length, 20);
   for (const e of evs) assert.deepEqual([e.ifindex, e.ifname], [en0, 'en0']);
   assert.doesNotMatch(f.err(), /no interface named/);

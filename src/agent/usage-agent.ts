@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { NetworkStatisticsClient } from '../client/client.js';
 import type { Stream } from '../model/stream.js';
+import type { InterfaceEvent, InterfaceStat } from '../model/interface.js';
 import type { UsageSink } from '../store/records.js';
 import { NO_INTERFACE, UsageLedger } from './ledger.js';
 import type { AgentStatus, AgentView, InterfaceUsage, ProcessUsage, UsageQuery } from './types.js';
@@ -32,6 +33,8 @@ export class UsageAgent extends EventEmitter implements AgentView {
   private readonly clock: () => number;
   private readonly flushMs: number;
   private readonly ledger = new UsageLedger();
+  /** Interfaces from the ifnet provider by index (their counters replace the flow sums). */
+  private readonly ifnet = new Map<number, InterfaceStat>();
   private readonly kernelInfo: { xnu?: string; macos?: string; simulated?: boolean };
   readonly startedAt: number;
   private lastFlush?: number;
@@ -56,6 +59,12 @@ export class UsageAgent extends EventEmitter implements AgentView {
       });
     }
     this.client.on('sweep', () => this.onSweep());
+    // The kernel's own per-interface counters (ifnet provider, when subscribed and permitted).
+    this.client.on('interface', (ev: InterfaceEvent) => {
+      if (this.stopped) return;
+      if (ev.change === 'removed') this.ifnet.delete(ev.interface.index);
+      else this.ifnet.set(ev.interface.index, ev.interface);
+    });
   }
 
   /** Connect the client if the caller has not (subscribes to its providers). */
@@ -146,13 +155,31 @@ export class UsageAgent extends EventEmitter implements AgentView {
       .sort(byTotalDesc);
   }
 
-  /** Per interface; bytes of flows without one (NO_INTERFACE) are in no interface's totals. */
+  /**
+   * Per interface: the kernel's own counters where the ifnet provider reports the interface
+   * (every packet, 64-bit), else the sum of the flows seen on it; bytes of flows without an
+   * interface (NO_INTERFACE) are in no interface's totals.
+   */
   interfaces(): InterfaceUsage[] {
-    return this.ledger
+    const fromIfnet: InterfaceUsage[] = [...this.ifnet.values()].map((i) => ({
+      name: i.name ?? `if${i.index}`,
+      kind: i.kind,
+      rxBytes: i.rxBytes,
+      txBytes: i.txBytes,
+      rxPackets: i.rxPackets,
+      txPackets: i.txPackets,
+      source: 'ifnet' as const,
+    }));
+    const covered = new Set(fromIfnet.map((i) => i.name));
+    const fromFlows = this.ledger
       .interfaceList()
       .filter((i) => i.name !== NO_INTERFACE)
-      .map((i) => ({ name: i.name, kind: i.kind, rxBytes: i.rxBytes, txBytes: i.txBytes, rxPackets: i.rxPackets, txPackets: i.txPackets, source: 'flows' as const }))
-      .sort(byTotalDesc);
+      .filter((i) => {
+        const m = /^if(\d+)$/.exec(i.name);
+        return !(covered.has(i.name) || (m && this.ifnet.has(Number(m[1]))));
+      })
+      .map((i) => ({ name: i.name, kind: i.kind, rxBytes: i.rxBytes, txBytes: i.txBytes, rxPackets: i.rxPackets, txPackets: i.txPackets, source: 'flows' as const }));
+    return [...fromIfnet, ...fromFlows].sort(byTotalDesc);
   }
 
   streams(): readonly Stream[] {

@@ -98,7 +98,8 @@ export async function runAgent(o: CliOptions, io: CliIo, factory: LiveSourceFact
   delete clientIo.signal;
   let opened;
   try {
-    opened = await openLiveClient({ ...o, providers: new Set(agentProviders(o) as ('tcp' | 'udp' | 'quic')[]) }, clientIo, factory);
+    // ifnet too: the kernel's own interface counters for ntstat_network_* (issue 15), where permitted.
+    opened = await openLiveClient({ ...o, providers: new Set([...(agentProviders(o) as ('tcp' | 'udp' | 'quic')[]), 'ifnet' as const]) }, clientIo, factory);
   } catch (e) {
     sink?.close();
     throw e;

@@ -14,7 +14,7 @@ import { NtstatError } from '../errors.js';
 import { CapturingTransport } from './doctor-report.js';
 import { printRefusal, printSelfTest, writeReport, type ReportTarget } from './doctor-selftest.js';
 
-const ALL: ClientProvider[] = ['tcp', 'udp', 'quic', 'conn', 'udpSubflow', 'route', 'sysinfo'];
+const ALL: ClientProvider[] = ['tcp', 'udp', 'quic', 'conn', 'udpSubflow', 'route', 'ifnet', 'sysinfo'];
 
 function koffiStatus(): string {
   try {
@@ -55,6 +55,7 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
   if (capture ?? transport) opts.transport = capture ?? transport;
   if (dialect) opts.dialect = dialect;
   if (source.calibrationFlows) opts.calibrationFlows = source.calibrationFlows;
+  if (source.interfaceNames) opts.interfaceNames = source.interfaceNames;
   opts.selfTest = o.selfTest || o.report ? 'always' : 'auto';
   const client = new NetworkStatisticsClient(opts);
   const target: ReportTarget | undefined =
@@ -85,6 +86,8 @@ export async function runDoctor(o: CliOptions, io: CliIo): Promise<number> {
   line('privcheck', privcheckText(await readPrivcheck(o, io, source.privcheck)));
   await client.sweep();
   line('flows seen', visibilityText(client.snapshot(), { ...(uid !== undefined ? { uid } : {}), pid: process.pid }));
+  const ifs = client.interfaces();
+  if (ifs.length > 0) line('interfaces', `${ifs.length} from the ifnet provider: ${ifs.map((i) => `${escapeTerminal(i.name ?? `if${i.index}`)} (${i.kind})`).join(', ')}`);
   client.stop();
   return 0;
 }

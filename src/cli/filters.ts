@@ -1,4 +1,5 @@
 /** Stream filters shared by every view (`--pid`, `--process`, `--port`, `--interface`, providers). */
+import type { InterfaceStat } from '../model/interface.js';
 import type { Stream, StreamProvider } from '../model/stream.js';
 
 export interface StreamFilterOptions {
@@ -61,4 +62,17 @@ export function compileFilter(o: StreamFilterOptions, interfaceIndex?: Interface
     }
   }
   return (s) => checks.every((c) => c(s));
+}
+
+/**
+ * Which interface events to show: none when a filter about flows is given (--pid, --process,
+ * --port: an interface has no process or port), else those matching --interface (kind or name).
+ */
+export function compileInterfaceFilter(o: StreamFilterOptions): (i: InterfaceStat) => boolean {
+  const pids = o.pids ?? (o.pid !== undefined ? [o.pid] : []);
+  const ports = o.ports ?? (o.port !== undefined ? [o.port] : []);
+  if (pids.length > 0 || ports.length > 0 || o.process !== undefined) return () => false;
+  const want = o.interface;
+  if (want === undefined) return () => true;
+  return KINDS.has(want) ? (i) => i.kind === want : (i) => i.name === want;
 }

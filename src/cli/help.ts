@@ -3,7 +3,7 @@ export const MAIN_HELP = `ntstat: live per-connection network statistics from th
 
 Usage:
   ntstat [log]        live event log in the libntstat demo format (+ - # @ lines)
-  ntstat top          live table sorted by current rate (--by process|app)
+  ntstat top          live table sorted by current rate (--by process|app|interface)
   ntstat json         NDJSON events, one per line (same as --json)
   ntstat doctor       OS, kernel version, dialect, providers, privileges
   ntstat replay FILE  replay a recording (ntcap or libntstat)
@@ -13,7 +13,7 @@ Usage:
   ntstat web          the agent with its dashboard in your browser (live and history charts)
 
 Common options:
-  --tcp --udp --quic --all   providers to show (default: tcp)
+  --tcp --udp --quic --all   providers to show (default: tcp); --all adds interfaces (ifnet)
   --interval SECONDS         how often counters are polled (default 1)
   --duration SECONDS         stop after this long;  --count N  stop after N events (top: N snapshots)
   --pid N  --process NAME|/RE/  --port N   (--pid and --port may be repeated)
@@ -85,7 +85,9 @@ Examples:
   json: `ntstat json [options]
 
 One JSON object per line (fields: event, time, id, provider, local, remote, pid, process,
-counts...). Flushed per line; safe to pipe into head.
+counts...). Flushed per line; safe to pipe into head. With --all, interfaces too:
+{"event":"interface","change":...,"index":4,"name":"en0","kind":"wifi","link":{...},"rxBytes":...}
+(the kernel's ifnet provider: 64-bit per-interface counters; not counted by --count).
 
 Examples:
   ntstat json --all --count 100 > flows.ndjson
@@ -94,7 +96,7 @@ Examples:
 The schema of each line: schema/events.schema.json in the package (JSON Schema 2020-12).
 With --resolve, remote.host is the reverse-DNS name when known at the time of the event.
 `,
-  top: `ntstat top [--by stream|process|app] [--sort KEY] [--reverse] [--raw] [options]
+  top: `ntstat top [--by stream|process|app|interface] [--sort KEY] [--reverse] [--raw] [options]
 
 A live full-screen table. Keys: q quit, s change sort, r reverse, g change grouping, p pause,
 / filter (Esc clears), arrows PgUp PgDn Home End scroll. The sorted column is marked ▼ (▲ reversed).
@@ -104,9 +106,13 @@ A live full-screen table. Keys: q quit, s change sort, r reverse, g change group
   --csv [--columns ...] snapshots as CSV
 Not a terminal (a pipe): complete plain-text snapshots, nothing cut (COLUMNS sets a width).
 The last row is the grand total. FLOWS a/b = open now / seen since start.
+--by interface: one row per network interface from the kernel's ifnet provider (its own 64-bit
+counters, every packet on the interface, not only the flows ntstat sees): index, name, kind, link,
+rates and totals. With net.statistics_privcheck set it needs root (the status line says so).
 
 Examples:
   ntstat top --by process
+  ntstat top --by interface --once --simulate
   ntstat top --simulate --scenario idle-laptop
   ntstat -P -L 1 --simulate      one per-process CSV snapshot, as nettop -P -L 1
 `,
@@ -120,14 +126,20 @@ Examples:
   ntstat json --socket /tmp/nstat.sock --macos 13.5 --duration 3
 `,
   usage: `ntstat usage [--db PATH] [--since T] [--until T] [--by app|process|pid|interface|day|hour] [--top N] [--json|--csv]
+       ntstat usage --flows [--db PATH] [--since T] [--until T] [--process P] [--app P] [--top N] [--json|--csv]
 
 Totals from the agent's database, largest first (day/hour: in time order); works while the agent runs.
   T: 90m, 1h, 24h, 7d, today, yesterday (local midnight), now, or an ISO date/time.
   Default: --since today --until now --by app.  --json: one object per line, exact numbers.
+--flows: closed flows from the flow log (the newest 50 000 are kept: --flow-log N on the agent),
+  those open at some time in [since, until): start, end, duration, process, app, provider,
+  endpoints, interface, rx/tx totals. Newest first (by end); --top N: the N largest (rx + tx),
+  largest first. --process/--app P: substring or /regexp/. Text times are UTC.
 
 Examples:
   ntstat usage --since 7d --by process --top 10
   ntstat usage --since yesterday --until today --by hour --csv
+  ntstat usage --flows --since 1h --app Safari --top 20
 `,
   agent: `ntstat agent [--tcp] [--udp] [--quic] [--flush SECONDS] [--db PATH | --no-db] [source options]
        ntstat agent install [--dry-run] [flags] | uninstall | status

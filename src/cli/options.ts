@@ -187,7 +187,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     throw usage(`--interface expects a kind (${INTERFACE_KINDS.join(', ')}) or a BSD interface name such as en0 or utun3, got ${JSON.stringify(v.interface)}`);
   }
   if (v.format !== undefined && v.format !== 'ntcap' && v.format !== 'libntstat') throw usage('--format expects ntcap or libntstat');
-  if (v.by !== undefined && command !== 'usage' && !['stream', 'process', 'app'].includes(v.by)) throw usage('--by expects stream, process or app');
+  if (v.by !== undefined && command !== 'usage' && !['stream', 'process', 'app', 'interface'].includes(v.by)) throw usage('--by expects stream, process, app or interface');
   if (v['per-process'] && v.by !== undefined && v.by !== 'process') throw usage('-P means --by process; not with --by ' + v.by);
   if (v.sort !== undefined && !(SORT_KEYS as readonly string[]).includes(v.sort)) throw usage(`--sort expects one of ${SORT_KEYS.join(', ')}`);
   if (v.xnu !== undefined && v.macos !== undefined) throw usage('give --xnu or --macos, not both');

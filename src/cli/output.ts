@@ -3,6 +3,8 @@ import type { StreamEvent } from '../model/events.js';
 import { eventToJson } from '../model/json.js';
 import { DEFAULT_LOG_CSV, STREAM_COLUMNS, chooseColumns, csvLine } from './columns.js';
 import { formatLogEvent } from './format-log.js';
+import { formatInterfaceLog } from './format-interface.js';
+import { interfaceToJson, type InterfaceEvent, type InterfaceStat } from '../model/interface.js';
 import type { CliIo } from './io.js';
 import type { StreamPredicate } from './filters.js';
 import type { HostResolver } from './resolve.js';
@@ -11,6 +13,11 @@ import { BufferedOutput } from './buffered-output.js';
 export interface EventSink {
   /** Returns false when the sink wants no more events (--count reached). */
   write(ev: StreamEvent): boolean;
+  /**
+   * An interface event (ifnet provider): a JSON line or log lines; not in CSV (its columns are a
+   * flow's) and not counted by --count (which counts flow events).
+   */
+  writeInterface(ev: InterfaceEvent): void;
   /** Text for stdout in order with the events (e.g. the log's `XNU version:` line). */
   text(s: string): void;
   /** Write out what is buffered (before the command returns). */
@@ -24,6 +31,8 @@ export interface EventSinkOptions {
   utc: boolean;
   count?: number;
   filter: StreamPredicate;
+  /** Which interface events to show (default: all). */
+  interfaceFilter?: (i: InterfaceStat) => boolean;
   /** --resolve: host names known when the event is written (lookups are started here). */
   resolver?: HostResolver;
 }
@@ -35,6 +44,12 @@ export function makeEventSink(io: CliIo, opts: EventSinkOptions): EventSink {
   if (opts.csv) out.write(csvLine(cols) + '\n');
   return {
     text: (s) => out.write(s),
+    writeInterface(ev) {
+      if (opts.csv || (opts.count !== undefined && written >= opts.count)) return;
+      if (opts.interfaceFilter && !opts.interfaceFilter(ev.interface)) return;
+      if (opts.json) out.write(JSON.stringify(interfaceToJson(ev)) + '\n');
+      else out.write(formatInterfaceLog(ev, { utc: opts.utc }).join('\n') + '\n');
+    },
     flush: () => out.flush(),
     write(ev) {
       if (opts.count !== undefined && written >= opts.count) return false;

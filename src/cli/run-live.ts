@@ -10,7 +10,8 @@ import type { CalibrationFlowMaker } from '../client/calibration-flow.js';
 import type { Transport } from '../transport/transport.js';
 import { RecordingTransport } from '../transport/tee.js';
 import { packageVersion } from '../version.js';
-import { compileFilter, type InterfaceIndexFn } from './filters.js';
+import { compileFilter, compileInterfaceFilter, type InterfaceIndexFn } from './filters.js';
+import type { InterfaceEvent } from '../model/interface.js';
 import type { InterfaceNames } from '../model/interface-names.js';
 import { BSD_IFNAME, INTERFACE_KINDS } from './options.js';
 import { HostResolver, type ReverseFn } from './resolve.js';
@@ -55,13 +56,15 @@ export type LiveSourceFactory = (o: CliOptions, io: CliIo) => Promise<LiveSource
 /** Providers for the client from --tcp/--udp/--quic/--all (default tcp, as the seed demo). */
 export function clientProviders(o: CliOptions): ClientProvider[] {
   const p = o.providers;
-  if (p.size === 0) return ['tcp'];
+  if (p.size === 0) return o.by === 'interface' ? ['tcp', 'ifnet'] : ['tcp'];
   const out: ClientProvider[] = [];
   if (p.has('tcp')) out.push('tcp');
   if (p.has('udp')) out.push('udp');
   if (p.has('quic')) out.push('quic');
   if (p.has('conn')) out.push('conn');
   if (p.has('route')) out.push('route');
+  // Interfaces (ifnet): --all, and what `top --by interface` shows.
+  if (p.has('ifnet') || o.by === 'interface') out.push('ifnet');
   // --all also asks for sysinfo: privileged only, an unprivileged EPERM just marks it unavailable.
   if (p.has('sysinfo')) out.push('sysinfo');
   return out;
@@ -155,12 +158,14 @@ export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSource
     utc: o.utc,
     count: o.count,
     filter: compileFilter(o, interfaceIndexOf(source)),
+    interfaceFilter: compileInterfaceFilter(o),
     ...(resolver ? { resolver } : {}),
   });
   const onEvent = (ev: StreamEvent) => {
     if (!sink.write(ev)) client.stop();
   };
   for (const kind of ['added', 'update', 'removed'] as const) client.on(kind, (_s, ev: StreamEvent) => onEvent(ev));
+  client.on('interface', (ev: InterfaceEvent) => sink.writeInterface(ev));
   if (o.json) client.on('sysinfo', (ev: SysinfoEvent) => sink.text(JSON.stringify(sysinfoToJson(ev)) + '\n'));
   // The log view shows sysinfo reports too (CSV rows are streams only).
   else if (!o.csv) client.on('sysinfo', (ev: SysinfoEvent) => sink.text(formatSysinfoLog(ev, { utc: o.utc }).join('\n') + '\n'));

@@ -10,7 +10,8 @@ import type { StreamEvent } from '../model/events.js';
 import { dialectFor, type Dialect } from '../protocol/dialect.js';
 import { isNtcap, openNtcapFile, type NtcapReader } from '../transport/ntcap.js';
 import { ReplayTransport, type ReplayRecord } from '../transport/replay.js';
-import { compileFilter } from './filters.js';
+import { compileFilter, compileInterfaceFilter } from './filters.js';
+import type { InterfaceEvent } from '../model/interface.js';
 import type { CliIo } from './io.js';
 import { selectDialect, type CliOptions } from './options.js';
 import { makeEventSink } from './output.js';
@@ -58,7 +59,7 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   })();
   const transport = new ReplayTransport(tracked, { speed: o.speed ?? 0 });
   const client = new NetworkStatisticsClient({ transport, dialect, passive: true, clock: () => transport.now, ...(interfaceNames ? { interfaceNames } : {}), ...(io.signal ? { signal: io.signal } : {}) });
-  const sink = makeEventSink(io, { json: o.json, csv: o.csv, ...(o.columns ? { columns: o.columns } : {}), utc: o.utc, count: o.count, filter: compileFilter(o, interfaceNames ? (n) => interfaceNames.index(n) : undefined) });
+  const sink = makeEventSink(io, { json: o.json, csv: o.csv, ...(o.columns ? { columns: o.columns } : {}), utc: o.utc, count: o.count, filter: compileFilter(o, interfaceNames ? (n) => interfaceNames.index(n) : undefined), interfaceFilter: compileInterfaceFilter(o) });
   if (!o.json && !o.csv) sink.text(`XNU version:${xnuLabel}\n`);
   let failure: unknown;
   for (const kind of ['added', 'update', 'removed'] as const) {
@@ -67,6 +68,7 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
       if (!sink.write(marked)) client.stop();
     });
   }
+  client.on('interface', (ev: InterfaceEvent) => sink.writeInterface(ev.change === 'added' ? { ...ev, initial: initial.initial(ev.initial) } : ev));
   client.on('error', (e: unknown) => {
     // A record that does not decode for the dialect: stop at it (a corrupt file is an error).
     failure ??= atRecord(e, current);

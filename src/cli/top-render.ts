@@ -15,12 +15,14 @@ import { displayWidth, fit } from './text-width.js';
 import { endpointText, routeText } from './endpoint-text.js';
 import { SORTED_COLUMN, firstInOrder, streamOrder, totalOrder, type SortKey } from './sort.js';
 import { UNITS_LEGEND, formatBytes, formatRate } from './units.js';
+import type { InterfaceStat } from '../model/interface.js';
+import { interfaceCols, interfaceOrder } from './top-interfaces.js';
 
 export { displayWidth, fit } from './text-width.js';
-export type TopGrouping = 'stream' | 'process' | 'app';
+export type TopGrouping = 'stream' | 'process' | 'app' | 'interface';
 /** @deprecated use SortKey */
 export type TopSort = SortKey;
-export const GROUPINGS: readonly TopGrouping[] = ['stream', 'process', 'app'];
+export const GROUPINGS: readonly TopGrouping[] = ['stream', 'process', 'app', 'interface'];
 
 export const FLOWS_LEGEND = 'FLOWS = open/seen since start';
 
@@ -28,6 +30,10 @@ export interface TopModel {
   streams: readonly Stream[];
   /** Totals for the current grouping (process/app). */
   totals: readonly ProcessTotal[];
+  /** Interfaces from the ifnet provider (grouping 'interface'). */
+  interfaces?: readonly InterfaceStat[];
+  /** Shown in the status line (e.g. why the ifnet provider is unavailable). */
+  note?: string;
   grouping: TopGrouping;
   sort: SortKey;
   reverse?: boolean;
@@ -185,6 +191,18 @@ export function renderTop(m: TopModel): string[] {
       counts: { rxBytes, txBytes },
     } as unknown as Stream;
     table = renderRows(m, streamCols(m), visible(m, list, streamOrder(m.sort, m.reverse)), tot, width);
+  } else if (m.grouping === 'interface') {
+    const list = (m.interfaces ?? []).filter((i) => matches(m.filter, i.name, i.index, i.kind));
+    count = list.length;
+    const tot: InterfaceStat = {
+      id: '', index: 0, name: `TOTAL (${list.length} interfaces)`, kind: 'unknown', link: { type: 'none' }, firstSeen: 0, lastUpdated: 0, closed: false,
+      rxBytes: sum(list, (i) => i.rxBytes), txBytes: sum(list, (i) => i.txBytes), rxPackets: sum(list, (i) => i.rxPackets), txPackets: sum(list, (i) => i.txPackets),
+      rxBytesPerSec: sum(list, (i) => i.rxBytesPerSec ?? 0), txBytesPerSec: sum(list, (i) => i.txBytesPerSec ?? 0),
+    };
+    const cols = interfaceCols(m.raw);
+    // The total row has no index, kind or link of its own.
+    const blankTotal = cols.map((c) => (c.title === 'INDEX' || c.title === 'KIND' || c.title === 'LINK' ? { ...c, cell: (i: InterfaceStat) => (i === tot ? '' : c.cell(i)) } : c));
+    table = renderRows(m, blankTotal, visible(m, list, interfaceOrder(m.sort, m.reverse)), tot, width);
   } else {
     const f = m.filter;
     const list = f ? m.totals.filter((t) => matches(f, t.process, t.pid)) : m.totals;
@@ -204,11 +222,12 @@ export function renderTop(m: TopModel): string[] {
     `sort ${m.sort}${m.reverse ? ' reversed' : ''}`,
     !m.plain && count > table.body.length ? `rows ${count === 0 ? 0 : first + 1}-${first + table.body.length} of ${count}` : '',
     m.drops ? `drops ${m.drops}` : '',
+    m.note ? escapeTerminal(m.note) : '',
     m.header,
   ].filter(Boolean);
   const lines = [bold(pad(status.join('  '))), inverse(pad(table.head)), ...table.body.map(pad)];
   if (table.total !== undefined) lines.push(bold(pad(table.total)));
-  const legend = `${m.grouping === 'stream' ? '' : `${FLOWS_LEGEND}; `}${UNITS_LEGEND}`;
+  const legend = `${m.grouping === 'stream' || m.grouping === 'interface' ? '' : `${FLOWS_LEGEND}; `}${UNITS_LEGEND}`;
   if (m.plain) {
     lines.push(cut(legend));
     return lines;

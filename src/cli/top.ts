@@ -10,7 +10,7 @@
  */
 import type { Stream } from '../model/stream.js';
 import { ProcessTotals } from '../model/process-totals.js';
-import { compileFilter } from './filters.js';
+import { compileFilter, compileInterfaceFilter } from './filters.js';
 import type { CliIo } from './io.js';
 import { parseKeys, type Key } from './keys.js';
 import { LiveStreams } from './live-streams.js';
@@ -122,6 +122,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
   const snapshots = io.stdout.isTTY !== true || o.count !== undefined || o.csv;
   const tty = !snapshots;
   const pre = compileFilter(o, interfaceIndexOf(source));
+  const preInterface = compileInterfaceFilter(o);
   const byProcess = new ProcessTotals('pid');
   const byApp = new ProcessTotals('epid');
   const live = new LiveStreams(client);
@@ -134,7 +135,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
   }
   const resolver = o.resolve ? new HostResolver(source.reverse ? { reverse: source.reverse } : {}) : undefined;
   let state: TopState = {
-    grouping: o.by === 'process' ? 'process' : o.by === 'app' ? 'app' : 'stream',
+    grouping: o.by === 'process' ? 'process' : o.by === 'app' ? 'app' : o.by === 'interface' ? 'interface' : 'stream',
     sort: o.sort ?? 'rate',
     reverse: o.reverse,
     paused: false,
@@ -160,11 +161,17 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
     }
     if (resolver) for (const s of streams) if (s.remote) resolver.lookup(s.remote.address);
     const d = client.dialect;
+    const interfaces = client.interfaces().filter(preInterface);
+    const ifnet = client.providers().find((p) => p.provider === 'ifnet');
+    const note =
+      state.grouping !== 'interface' || ifnet?.available ? undefined : ifnet ? `interfaces unavailable: ${ifnet.reason ?? '?'}` : 'interfaces not subscribed (start with --by interface or --all)';
     const rows = tty ? io.stdout.rows ?? 30 : 0;
     state.page = Math.max(1, rows - 4);
     return {
       streams,
       totals: list,
+      interfaces,
+      ...(note !== undefined ? { note } : {}),
       grouping: state.grouping,
       sort: state.sort,
       reverse: state.reverse ?? false,
@@ -173,7 +180,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
       scroll: state.scroll ?? 0,
       ...(state.editing !== undefined ? { editing: state.editing } : {}),
       ...(resolver ? { hostOf: (a: string) => resolver.host(a) } : {}),
-      header: `ntstat top ${source.simulated ? 'SIMULATED ' : ''}xnu-${source.xnuLabel ?? d?.xnu ?? '?'}  ${streams.length} streams`,
+      header: `ntstat top ${source.simulated ? 'SIMULATED ' : ''}xnu-${source.xnuLabel ?? d?.xnu ?? '?'}  ${state.grouping === 'interface' ? `${interfaces.length} interfaces` : `${streams.length} streams`}`,
       drops: client.getNumDrops(),
       raw: o.raw,
       color: o.color && tty,

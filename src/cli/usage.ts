@@ -16,6 +16,8 @@ export const USAGE_OPTIONS: ExtraOptions = {
   until: { type: 'string' },
   top: { type: 'string' },
   csv: { type: 'boolean' },
+  flows: { type: 'boolean' },
+  app: { type: 'string' },
 };
 
 const BY = ['app', 'process', 'pid', 'interface', 'day', 'hour'] as const;
@@ -30,6 +32,8 @@ export interface UsageArgs extends UsageRange {
 
 export function usageArgs(o: CliOptions, now: number): UsageArgs {
   const by = (o.by ?? 'app') as By;
+  if (o.extra.flows && o.by !== undefined) throw new NtstatError('ERR_NTSTAT_USAGE', '--flows lists flows one by one: --by does not apply');
+  if (!o.extra.flows && (o.process !== undefined || o.extra.app !== undefined)) throw new NtstatError('ERR_NTSTAT_USAGE', '--process and --app apply to --flows');
   if (!BY.includes(by)) throw new NtstatError('ERR_NTSTAT_USAGE', `--by expects one of ${BY.join(', ')}`);
   const e = o.extra;
   if (e.csv && o.json) throw new NtstatError('ERR_NTSTAT_USAGE', 'give --json or --csv, not both');
@@ -58,7 +62,7 @@ export function humanBytes(n: number): string {
   return i === 0 ? `${n} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[i]}`;
 }
 
-function csvField(v: unknown): string {
+export function csvField(v: unknown): string {
   if (v === undefined) return '';
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -84,7 +88,11 @@ export async function runUsage(o: CliOptions, io: CliIo, now = Date.now()): Prom
   const path = a.db ?? defaultUsageDbPath(io.env, io.platform, io.env.HOME ?? homedir());
   const store = await UsageStore.open(path);
   try {
-    io.stdout.write(formatUsage(store.query({ since: a.since, until: a.until, by: a.by, ...(a.top !== undefined ? { top: a.top } : {}) }), a));
+    if (o.extra.flows) {
+      const { flowFilter, formatFlows } = await import('./usage-flows.js');
+      const rows = store.flows({ since: a.since, until: a.until, order: a.top !== undefined ? 'largest' : 'newest', ...(a.top !== undefined ? { limit: a.top } : {}), ...flowFilter(o) });
+      io.stdout.write(formatFlows(rows, a.format));
+    } else io.stdout.write(formatUsage(store.query({ since: a.since, until: a.until, by: a.by, ...(a.top !== undefined ? { top: a.top } : {}) }), a));
   } finally {
     store.close();
   }

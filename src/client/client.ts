@@ -23,6 +23,8 @@ import type { Dialect } from '../protocol/dialect.js';
 import type { Stream } from '../model/stream.js';
 import { selfTestSummary, type SelfTestResult } from './calibration.js';
 import { EventFanout } from './event-fanout.js';
+import { InterfaceEventSource } from './ifnet.js';
+import { interfaceFromStream, type InterfaceStat } from '../model/interface.js';
 import { IncomingHandler } from './incoming.js';
 import { LossLedger } from './loss-ledger.js';
 import { GROUPS, type ClientEvent, type ClientEvents, type ClientOptions, type ClientState, type ProviderStatus } from './options.js';
@@ -71,7 +73,7 @@ export class NetworkStatisticsClient extends EventEmitter {
     };
     const emit: ClientEmit = (event, ...args) => this.emit(event, ...args);
     const s = (this.session = new ClientSession(opts, options.clock ?? Date.now, emit, () => this.shutdown()));
-    this.fanout = new EventFanout(emit);
+    this.fanout = new EventFanout(emit, new InterfaceEventSource(() => s.dialect!, s.ifnetNames, () => s.table?.initialPhase ?? false));
     this.loss = new LossLedger(s, this.fanout, { sweeping: () => this.sweeper.sweeping !== undefined, sweep: () => this.sweep() });
     this.channel = new RequestChannel(s, this.loss);
     this.sweeper = new Sweeper(s, this.channel, this.loss, this.fanout);
@@ -116,10 +118,19 @@ export class NetworkStatisticsClient extends EventEmitter {
     return this.session.receiveBuffer;
   }
 
-  /** Live streams (copies). */
+  /** Live streams (copies); interfaces are not streams (see interfaces()). */
   snapshot(): Stream[] {
     const table = this.session.table;
-    return table ? [...table.streams()].map((s) => ({ ...s })) : [];
+    return table ? [...table.streams()].filter((s) => s.provider !== 'ifnet').map((s) => ({ ...s })) : [];
+  }
+
+  /** Interfaces the ifnet provider reports, when subscribed (model/interface.ts). */
+  interfaces(): InterfaceStat[] {
+    const { table, dialect } = this.session;
+    if (!table || !dialect || dialect.inferred) return [];
+    const out: InterfaceStat[] = [];
+    for (const s of table.streams()) if (s.provider === 'ifnet' && s.counts) out.push(interfaceFromStream(dialect, s, this.session.ifnetNames));
+    return out;
   }
 
   /** The live stream for a srcref id, if any (the object events carry). */

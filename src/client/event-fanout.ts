@@ -5,14 +5,24 @@
 import type { StreamEvent } from './source-table.js';
 import type { ClientEvent } from './options.js';
 import type { ClientEmit } from './session.js';
+import type { InterfaceEventSource } from './ifnet.js';
 
 export class EventFanout {
   private readonly iterators = new Set<(ev: ClientEvent | undefined) => void>();
 
-  constructor(private readonly emit: ClientEmit) {}
+  constructor(
+    private readonly emit: ClientEmit,
+    /** ifnet sources are interfaces, not streams: their own `interface` events (ifnet.ts). */
+    private readonly interfaces?: InterfaceEventSource,
+  ) {}
 
   emitEvents(events: StreamEvent[]): void {
     for (const ev of events) {
+      if (ev.stream.provider === 'ifnet') {
+        const iev = this.interfaces?.convert(ev);
+        if (iev) this.emit('interface', iev);
+        continue;
+      }
       this.emit(ev.event, ev.stream, ev);
       if (this.iterators.size > 0) {
         const ce: ClientEvent = ev.initial

@@ -3,6 +3,7 @@
  * type-check, and listeners get typed payloads.
  */
 import type { SysinfoEvent } from '../model/sysinfo.js';
+import type { InterfaceEvent } from '../model/interface.js';
 import type { StreamEvent } from '../model/events.js';
 import type { Stream } from '../model/stream.js';
 import type { ErrorMessage } from '../protocol/messages.js';
@@ -28,6 +29,8 @@ export interface ClientEventMap<Drop> {
   kernelError: (message: ErrorMessage) => void;
   /** The layout self-test on an unverified kernel finished (see calibration.ts). */
   selfTest: (result: SelfTestResult) => void;
+  /** An interface from the ifnet provider: added, counters updated, removed (model/interface.ts). */
+  interface: (event: InterfaceEvent) => void;
   /** A SYSINFO_COUNTS report (privileged clients subscribed to sysinfo, model/sysinfo.ts). */
   sysinfo: (event: SysinfoEvent) => void;
   /** The client stopped and released the transport. */

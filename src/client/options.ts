@@ -12,7 +12,7 @@ import type { CalibrationFlowMaker } from './calibration-flow.js';
 import type { SelfTestMode } from './calibration.js';
 
 /** Provider groups a user asks for. */
-export type ClientProvider = 'tcp' | 'udp' | 'quic' | 'conn' | 'udpSubflow' | 'route' | 'sysinfo';
+export type ClientProvider = 'tcp' | 'udp' | 'quic' | 'conn' | 'udpSubflow' | 'route' | 'ifnet' | 'sysinfo';
 
 export const GROUPS: Record<ClientProvider, ProviderName[]> = {
   tcp: ['tcp', 'tcpUserland'],
@@ -21,6 +21,7 @@ export const GROUPS: Record<ClientProvider, ProviderName[]> = {
   conn: ['conn'],
   udpSubflow: ['udpSubflow'],
   route: ['route'],
+  ifnet: ['ifnet'],
   sysinfo: ['sysinfo'],
 };
 
@@ -102,6 +103,8 @@ export interface ClientOptions {
    * `ifname` from its ifindex. Default: if_nameindex() for the live kernel; none otherwise.
    */
   interfaceNames?: InterfaceNames;
+  /** Bytes in+out per ifnet threshold notice, ≥ 1 MiB (default 1 GiB, see ifnet.ts). */
+  ifnetThreshold?: number;
 }
 
 export type ClientEvent =

@@ -31,6 +31,8 @@ export class ClientSession {
   capture?: (datagram: Uint8Array) => void;
   layoutFailure?: NtstatError;
   flushSignal?: FlushFailureSignal;
+  /** Interface names from the enumeration the ifnet subscription used (ifnet.ts). */
+  readonly ifnetNames = new Map<number, string>();
 
   constructor(
     readonly opts: ResolvedClientOptions,

@@ -15,6 +15,7 @@ import type { RequestChannel } from './requests.js';
 import type { ClientSession } from './session.js';
 import { SourceTable } from './source-table.js';
 import { GROUPS } from './options.js';
+import { subscribeInterfaces } from './ifnet.js';
 import type { TransportHandlers } from '../transport/transport.js';
 
 /**
@@ -92,7 +93,7 @@ export async function subscribe(s: ClientSession, channel: RequestChannel): Prom
   let barrier = false;
   for (const name of wanted) {
     if (s.state !== 'subscribing') return;
-    if (name === 'sysinfo') continue;
+    if (name === 'sysinfo' || name === 'ifnet') continue;
     const id = providerId(d, name);
     if (id === undefined) {
       s.providerStatus.set(name, { provider: name, available: false, reason: 'not in this kernel version' });
@@ -118,6 +119,8 @@ export async function subscribe(s: ClientSession, channel: RequestChannel): Prom
     if (done.kind === 'success') s.providerStatus.set(name, { provider: name, available: true });
     else s.providerStatus.set(name, { provider: name, available: false, errno: done.errno, reason: explainSubscribeError(done.errno) });
   }
+  // ifnet has no watcher: ADD_SRC per interface (ifnet.ts).
+  if (wanted.has('ifnet') && s.state === 'subscribing') await subscribeInterfaces(s, channel);
   if (wanted.has('sysinfo')) {
     if (!sysinfo) s.providerStatus.set('sysinfo', { provider: 'sysinfo', available: false, reason: 'not in this kernel version' });
     else {

@@ -14,6 +14,7 @@ import { buildSeries, RowGrouper, seriesStep, type DimRow, type Series, type Usa
 import { mergeMinutes, type MinuteSlot } from './minute-pack.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, UsageScanner, type BucketRow, type Cuts } from './scan.js';
 import { migrate } from './schema.js';
+import { readFlowLog, type FlowLogQuery, type FlowLogRow } from './flow-log.js';
 import { loadSqlite, type SqliteDatabase, type SqliteStatement } from './sqlite.js';
 
 export interface Retention {
@@ -234,6 +235,11 @@ export class UsageStore implements UsageSink, UsageQuery {
       return q.by === 'process' ? d.process : q.by === 'app' ? d.app || d.process : d.ifname;
     };
     return buildSeries(this.buckets(q.since, q.until), q.since, q.until, seriesStep(q.since, q.until), keyOf, q.top);
+  }
+
+  /** Closed flows from the flow log (newest first, or largest with `order: 'largest'`). */
+  flows(q: FlowLogQuery): FlowLogRow[] {
+    return readFlowLog(this.db, q);
   }
 
   /** Database plus its WAL, in bytes. */

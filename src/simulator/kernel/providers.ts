@@ -24,6 +24,7 @@ import { writeStruct } from '../../protocol/fields.js';
 import { addrBytes, type World } from '../world/world.js';
 import type { Bits } from './bits.js';
 import type { Source } from './sources.js';
+import { ifnetLinkStatusField } from './ifnet-provider.js';
 
 export const EPERM = 1;
 export const ENOENT = 2;
@@ -791,7 +792,7 @@ function ifnetProvider(id: number, layout: StructLayout | undefined): Provider {
         },
       };
     },
-    descriptor(_env, obj) {
+    descriptor(env, obj) {
       const ifp = (obj as IfnetObject).ifp;
       if (!ifp.attached) return EINVAL;
       return {
@@ -800,6 +801,7 @@ function ifnetProvider(id: number, layout: StructLayout | undefined): Provider {
         threshold: u64(ifp.threshold),
         type: ifp.ifType,
         description: ifp.description,
+        ...ifnetLinkStatusField(env, ifp),
       };
     },
     reportingAllowed: () => true,
