@@ -9,7 +9,13 @@
 import { NtstatError } from '../errors.js';
 import type { SqliteDatabase } from './sqlite.js';
 
-const MIGRATIONS: readonly string[] = [
+/**
+ * A migration: SQL run in one transaction with the version bump, or a step that cannot run in a
+ * transaction (VACUUM) and bumps the version itself.
+ */
+type Migration = string | { outsideTransaction: true; run(db: SqliteDatabase, version: number): void };
+
+const MIGRATIONS: readonly Migration[] = [
   // 1: usage per minute (packed per hour, see minute-pack.ts), hour and day; flow log; open flows.
   `
   CREATE TABLE dims (
@@ -61,6 +67,18 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
   `,
+  // 2: incremental auto-vacuum, so pages freed by roll-ups go back to the file system (issue 14:
+  // the file never shrank). Switching an existing database's auto_vacuum mode takes one VACUUM
+  // (sqlite.org/pragma.html#pragma_auto_vacuum); VACUUM cannot run inside a transaction. A crash
+  // before the version bump only repeats this step.
+  {
+    outsideTransaction: true,
+    run(db, version) {
+      db.pragma('auto_vacuum = INCREMENTAL');
+      db.exec('VACUUM');
+      db.pragma(`user_version = ${version}`);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -72,8 +90,13 @@ export function migrate(db: SqliteDatabase, path: string): void {
     throw new NtstatError('ERR_NTSTAT_STORE', `${path} has usage schema version ${version}; this ntstat knows up to ${SCHEMA_VERSION} (upgrade ntstat)`);
   }
   for (let v = version; v < SCHEMA_VERSION; v++) {
+    const m = MIGRATIONS[v];
+    if (typeof m !== 'string') {
+      m.run(db, v + 1);
+      continue;
+    }
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]);
+      db.exec(m);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }

@@ -185,16 +185,21 @@ export class UsageStore implements UsageSink, UsageQuery {
     const r = this.retention;
     const cuts = this.cuts();
     const minuteCut = Math.floor((now - r.minuteDays * DAY_MS) / HOUR_MS);
+    let deleted = 0;
     if (minuteCut > cuts.minuteCut) {
-      this.db.prepare('DELETE FROM minute_usage WHERE hour < ?').run(minuteCut);
+      deleted += this.db.prepare('DELETE FROM minute_usage WHERE hour < ?').run(minuteCut).changes;
       this.st.metaPut.run('minute_cut', minuteCut);
     }
     const hourCut = Math.floor((now - r.hourDays * DAY_MS) / DAY_MS) * 24;
     if (Number.isFinite(hourCut) && hourCut > cuts.hourCut) {
-      this.db.prepare('DELETE FROM hour_usage WHERE hour < ?').run(hourCut);
+      deleted += this.db.prepare('DELETE FROM hour_usage WHERE hour < ?').run(hourCut).changes;
       this.st.metaPut.run('hour_cut', hourCut);
     }
-    if (Number.isFinite(r.dayDays)) this.db.prepare('DELETE FROM day_usage WHERE day < ?').run(Math.floor((now - r.dayDays * DAY_MS) / DAY_MS));
+    if (Number.isFinite(r.dayDays)) deleted += this.db.prepare('DELETE FROM day_usage WHERE day < ?').run(Math.floor((now - r.dayDays * DAY_MS) / DAY_MS)).changes;
+    // Give the pages the roll-up freed back to the file system (schema v2: auto_vacuum =
+    // INCREMENTAL); in WAL mode the file shrinks at the next checkpoint. Only after a roll-up
+    // deleted rows (the minute cut moves once an hour): the flow log's churn reuses its own pages.
+    if (deleted > 0) this.db.pragma('incremental_vacuum');
   }
 
   private cuts(): Cuts {
