@@ -122,6 +122,43 @@ describe('client: interface events equal the world (every layout family with ifn
     }
   });
 
+  test('a threshold notice (SRC_COUNTS, context 0) becomes an interface update without a sweep; the threshold is checked', async () => {
+    const kernel = new SimKernel({ dialect: '11215.61.5', scenario: 'bare', seed: 5 });
+    const events: InterfaceEvent[] = [];
+    const client = new NetworkStatisticsClient({ transport: new MemoryTransport(kernel.connect()), dialect: kernel.dialect, interval: 0, providers: ['ifnet'], clock: () => kernel.now, ifnetThreshold: 1024 * 1024 });
+    client.on('interface', (ev) => events.push(ev));
+    try {
+      await client.connect();
+      await client.sweep();
+      await settle();
+      const sweeps = client.sweeps;
+      const before = events.length;
+      const w = kernel.world;
+      const s = w.tcpSocket(w.spawn('curl'), 4);
+      w.tcpConnect(s, { family: 4, address: '203.0.113.9', port: 443 }, w.interfaces.get(4)!, 20);
+      w.transfer(s, 2 * 1024 * 1024, 0); // over the 1 MiB threshold: the kernel pushes counts
+      await settle();
+      assert.equal(client.sweeps, sweeps, 'no sweep ran');
+      const pushed = events.slice(before).filter((e) => e.interface.name === 'en0');
+      assert.equal(pushed.length, 1);
+      assert.equal(pushed[0].change, 'update');
+      assert.equal(pushed[0].interface.rxBytes, interfaceTruth(w).find((t) => t.name === 'en0')!.rxBytes);
+      assert.equal(client.interfaces().find((i) => i.name === 'en0')?.threshold, 1024 * 1024, "the descriptor's effective threshold");
+    } finally {
+      client.stop();
+    }
+    const bad = new NetworkStatisticsClient({ transport: new MemoryTransport(new SimKernel({ dialect: '11215.61.5', scenario: 'bare' }).connect()), dialect: '11215.61.5', interval: 0, providers: ['ifnet'], ifnetThreshold: 1000 });
+    await assert.rejects(bad.connect(), (e: Error & { code?: string }) => e.code === 'ERR_NTSTAT_USAGE' && /1 MiB/.test(e.message));
+  });
+
+  test('doctor --simulate lists ifnet and the interfaces it reports', async () => {
+    const io = captureIo();
+    assert.equal(await main(['doctor', '--simulate', '--macos', '14'], io), 0, io.err());
+    assert.match(io.out(), /^ {2}available\s+ifnet$/m);
+    // The default scenario (idle-laptop): Wi-Fi, loopback, AWDL, a tunnel, cellular.
+    assert.match(io.out(), /^interfaces\s+5 from the ifnet provider: lo0 \(loopback\), en0 \(wifi\), awdl0 \(awdl\), utun0 \(other\), pdp_ip0 \(cellular\)$/m);
+  });
+
   test('privcheck set, unprivileged: ifnet refused with EPERM and said once (the flows are refused too: a typed error, no crash); root gets interfaces', async () => {
     await assert.rejects(sweepClient('4570.71.2', { privcheck: true }), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'ERR_NTSTAT_PERMISSION');

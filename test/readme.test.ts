@@ -99,6 +99,14 @@ test('schema/events.schema.json (shipped) validates every event of a live run an
     }
   }
   assert.ok(n > 50, `${n} events validated`);
+  // --all includes interface events (ifnet): validated above; a malformed one is rejected.
+  const iface = live.stdout.split('\n').find((l) => l.includes('"event":"interface"'));
+  assert.ok(iface, 'the live run has interface events');
+  const good = JSON.parse(iface);
+  assert.equal(validate(good), true);
+  assert.equal(validate({ ...good, rxBytes: -1 }), false, 'a negative counter is invalid');
+  assert.equal(validate({ ...good, link: { linkQualityMetric: 1 } }), false, 'a link without its type is invalid');
+  assert.equal(validate({ ...good, provider: 'tcp' }), false, 'an interface event is not a stream');
   assert.equal(validate({ event: 'added', time: 'x', id: '1', provider: 'tcp', userland: false, interface: 'wifi', listener: false, failed: false, remote: { address: '0.0.0.0' } }), false, 'a remote without a port is invalid');
   assert.equal(validate({ event: 'addded', time: 'x', id: '1', provider: 'tcp', userland: false, interface: 'wifi', listener: false, failed: false }), false);
 });
