@@ -7,12 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NtstatError } from '../errors.js';
 import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
 import { escapeTerminal } from './escape.js';
+import { launchAgentProblems } from './launchd-check.js';
 
 export const AGENT_LABEL = 'org.ntstat.agent';
 
@@ -51,32 +52,41 @@ function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** launchd property list for the LaunchAgent. */
+/** The LaunchAgent's keys, as launchd reads them (launchd-check.ts says what it needs). */
+export function launchAgentDict(spec: ServiceSpec): Record<string, string | boolean | string[]> {
+  return {
+    Label: AGENT_LABEL,
+    ProgramArguments: spec.programArguments,
+    RunAtLoad: true,
+    KeepAlive: true,
+    ProcessType: 'Background',
+    StandardOutPath: spec.logPath,
+    StandardErrorPath: spec.logPath,
+  };
+}
+
+function plistValue(v: string | boolean | string[]): string {
+  if (typeof v === 'boolean') return `\t<${v}/>`;
+  if (typeof v === 'string') return `\t<string>${xml(v)}</string>`;
+  return `\t<array>\n${v.map((a) => `\t\t<string>${xml(a)}</string>`).join('\n')}\n\t</array>`;
+}
+
+/** launchd property list (XML) for the LaunchAgent. */
 export function launchAgentPlist(spec: ServiceSpec): string {
-  const args = spec.programArguments.map((a) => `\t\t<string>${xml(a)}</string>`).join('\n');
+  const body = Object.entries(launchAgentDict(spec)).map(([k, v]) => `\t<key>${xml(k)}</key>\n${plistValue(v)}`).join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <plist version="1.0">
 <dict>
-\t<key>Label</key>
-\t<string>${AGENT_LABEL}</string>
-\t<key>ProgramArguments</key>
-\t<array>
-${args}
-\t</array>
-\t<key>RunAtLoad</key>
-\t<true/>
-\t<key>KeepAlive</key>
-\t<true/>
-\t<key>ProcessType</key>
-\t<string>Background</string>
-\t<key>StandardOutPath</key>
-\t<string>${xml(spec.logPath)}</string>
-\t<key>StandardErrorPath</key>
-\t<string>${xml(spec.logPath)}</string>
+${body}
 </dict>
 </plist>
 `;
+}
+
+/** --db PATH as an absolute path: launchd and systemd start the agent in another directory. */
+function absoluteFlags(flags: readonly string[]): string[] {
+  return flags.map((a, i) => (flags[i - 1] === '--db' && !a.startsWith('-') ? resolve(a) : a.startsWith('--db=') ? `--db=${resolve(a.slice(5))}` : a));
 }
 
 /** systemd quoting for ExecStart: double quotes, backslash escapes, `%` doubled (specifiers). */
@@ -122,7 +132,7 @@ function launchctl(args: string[]): { ok: boolean; out: string } {
 
 export async function runAgentService(sub: 'install' | 'uninstall' | 'status', o: CliOptions, io: CliIo, argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   const home = io.env.HOME ?? homedir();
-  const spec = serviceSpec(serviceFlags(argv), home, binPath(), process.execPath, io.platform);
+  const spec = serviceSpec(absoluteFlags(serviceFlags(argv)), home, binPath(), process.execPath, io.platform);
   if (io.platform !== 'darwin') {
     io.stdout.write(`# no launchd on ${io.platform}: nothing was installed. The equivalent systemd user unit:\n${systemdUnit(spec)}`);
     return 0;
@@ -132,6 +142,8 @@ export async function runAgentService(sub: 'install' | 'uninstall' | 'status', o
   const target = `gui/${uid}/${AGENT_LABEL}`;
   switch (sub) {
     case 'install': {
+      const problems = launchAgentProblems(launchAgentDict(spec));
+      if (problems.length > 0) throw new NtstatError('ERR_NTSTAT_USAGE', `the LaunchAgent would not start: ${problems.join('; ')}`);
       const plist = launchAgentPlist(spec);
       if (o.extra['dry-run']) {
         io.stdout.write(plist);
