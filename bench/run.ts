@@ -8,6 +8,7 @@ import { benchDecode, type DecodeResult } from './decode.js';
 import { syntheticCapture } from './capture.js';
 import { fmt } from './common.js';
 import { benchClient } from './client-cost.js';
+import { benchPollApply, pollApplyRows } from './poll-apply.js';
 import { benchReplay, replayRows } from './replay.js';
 import { benchStartup, startupRows } from './startup.js';
 import { benchAgent } from './agent.js';
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
   // Benchmarks 3–5: client cycle cost, memory, end to end (bench/client-cost.ts).
   const more = await benchClient();
   rows.push(...more.rows);
+  // The 10 k cycle's decode + table share without the transport: full path vs the client's path.
+  const pollApply = await benchPollApply();
+  rows.push(...pollApplyRows(pollApply));
+  results.pollApply = pollApply;
   Object.assign(results, more.results);
   // The usage agent (issue 14): database size over 30 simulated days, CPU at 2 000 flows.
   const agent = await benchAgent();

@@ -5,7 +5,8 @@
  */
 import { NtstatError } from '../errors.js';
 import { DarwinErrno, HeaderFlag } from '../protocol/constants.js';
-import { decodeDatagram } from '../protocol/decode.js';
+import { decodeMessageAt, type DeferredMessage } from '../protocol/decode.js';
+import { fastPathFor } from './fast-update.js';
 import type { Message } from '../protocol/messages.js';
 import { replyLayoutProblem } from './calibration.js';
 import type { EventFanout } from './event-fanout.js';
@@ -26,10 +27,12 @@ export class IncomingHandler {
     if (this.s.state === 'closed' || !this.s.table) return;
     if (truncated) this.loss.countDrop('truncated');
     this.s.capture?.(data);
-    let messages: Message[];
+    let messages: (Message | DeferredMessage)[];
+    const fast = fastPathFor(this.s.dialect!);
     try {
       // Unverified dialects: a message in an unexpected shape is dropped alone (issue 12).
-      messages = decodeDatagram(data, this.s.dialect!, { unknownTypes: 'skip', from: this.s.opts.passive ? 'any' : 'kernel', onInvalidMessage: (e) => this.onInvalidMessage(e) });
+      // Poll replies that may repeat what the table holds are left undecoded (fast-update.ts).
+      messages = fast.decode(data, { unknownTypes: 'skip', from: this.s.opts.passive ? 'any' : 'kernel', onInvalidMessage: (e) => this.onInvalidMessage(e) });
     } catch (e) {
       this.loss.countDrop('malformed');
       this.s.emit('error', e as Error);
@@ -37,8 +40,17 @@ export class IncomingHandler {
     }
     const now = this.s.clock();
     const events: StreamEvent[] = [];
+    let dv: DataView | undefined;
     for (const m of messages) {
       switch (m.kind) {
+        case 'deferred': {
+          // An SRC_UPDATE: a poll reply like those below; applied in place when it repeats its stream.
+          dv ??= new DataView(data.buffer, data.byteOffset, data.byteLength);
+          if (fast.isPollReply(dv, m.at, this.sweeps.pollContext)) this.sweeps.pollReplies++;
+          if (this.s.calibrating || fast.apply(this.s.table, data, dv, m.at, now)) break;
+          this.s.table.apply(decodeMessageAt(data, dv, this.s.dialect!, m.at, m.len)!, now, events);
+          break;
+        }
         case 'success':
         case 'error': {
           const problem = this.s.dialect!.verified ? undefined : replyLayoutProblem(m);

@@ -15,7 +15,7 @@ import type { Dialect } from '../protocol/dialect.js';
 import { HeaderFlag } from '../protocol/constants.js';
 import type { Message } from '../protocol/messages.js';
 import { applyDomain } from '../model/domain.js';
-import { applyCounts, applyDescriptor, closeStream, newStream, type Stream } from '../model/stream.js';
+import { applyCounts, applyDescriptor, closeStream, newStream, touchCounts, type Stream } from '../model/stream.js';
 import type { Counts, Descriptor } from '../protocol/messages.js';
 
 import type { StreamEvent } from '../model/events.js';
@@ -46,14 +46,30 @@ export interface SourceTableStats {
   srcrefZero: number;
 }
 
+/** In-place comparison of an SRC_UPDATE at `at` with what a stream holds (client/fast-update.ts). */
+export interface UnchangedCheck {
+  matches(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor, counts: Counts): boolean;
+  /** Store the volatile descriptor field (timestamp) of the update into the held descriptor. */
+  refresh(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): void;
+}
+
+/** A srcref as a table key: a number when exact (up to 2^53), else the bigint itself. */
+export type SrcrefKey = number | bigint;
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function srcrefKey(srcref: bigint): SrcrefKey {
+  return srcref <= MAX_EXACT ? Number(srcref) : srcref;
+}
+
 export class SourceTable {
-  private readonly entries = new Map<bigint, Entry>();
+  /** Keyed by srcrefKey(): a number for every srcref up to 2^53 (all real ones), no BigInt hashing. */
+  private readonly entries = new Map<SrcrefKey, Entry>();
   /**
    * Recently ended srcrefs, so late messages about them (e.g. in the same aggregated batch)
    * cannot resurrect a stream. Bounded FIFO: memory stays flat under churn.
    */
-  private readonly ended = new Set<bigint>();
-  private readonly endedOrder: bigint[] = [];
+  private readonly ended = new Set<SrcrefKey>();
+  private readonly endedOrder: SrcrefKey[] = [];
   private endedHead = 0;
   static readonly ENDED_MEMORY = 8192;
   private generation = 0;
@@ -75,12 +91,12 @@ export class SourceTable {
   }
 
   get(srcref: bigint): Stream | undefined {
-    const e = this.entries.get(srcref);
+    const e = this.entries.get(srcrefKey(srcref));
     return e?.announced ? e.stream : undefined;
   }
 
   has(srcref: bigint): boolean {
-    return this.entries.has(srcref);
+    return this.entries.has(srcrefKey(srcref));
   }
 
   /** Apply one message; returns the events it causes (usually zero or one). */
@@ -90,33 +106,34 @@ export class SourceTable {
       this.stats.srcrefZero++;
       return out;
     }
+    const key = 'srcref' in msg ? srcrefKey(msg.srcref) : 0;
     switch (msg.kind) {
       case 'srcAdded': {
-        if (this.entries.has(msg.srcref)) return out;
-        if (this.ended.has(msg.srcref)) {
+        if (this.entries.has(key)) return out;
+        if (this.ended.has(key)) {
           // 32-bit srcrefs (10.11 and older) are reused after wrap-around (BEHAVIOUR.md §3.1);
           // from 10.12 they never are, so a re-add of an ended srcref is bogus.
           if (this.dialect.srcrefSize === 8) return out;
-          this.ended.delete(msg.srcref);
+          this.ended.delete(key);
         }
-        this.entries.set(msg.srcref, { stream: undefined, providerId: msg.provider, pendingCounts: undefined, announced: false, seen: this.generation, missed: 0 });
+        this.entries.set(key, { stream: undefined, providerId: msg.provider, pendingCounts: undefined, announced: false, seen: this.generation, missed: 0 });
         return out;
       }
       case 'srcDesc':
-        this.onDescriptor(msg.srcref, msg.provider, msg.flags, now, out, msg.descriptor);
+        this.onDescriptor(key, msg.srcref, msg.provider, msg.flags, now, out, msg.descriptor);
         return out;
       case 'srcUpdate': {
         const n = out.length;
-        this.onDescriptor(msg.srcref, msg.provider, msg.flags, now, out, msg.descriptor, msg.counts);
-        const s = this.entries.get(msg.srcref)?.stream;
+        this.onDescriptor(key, msg.srcref, msg.provider, msg.flags, now, out, msg.descriptor, msg.counts);
+        const s = this.entries.get(key)?.stream;
         // A domain learnt from an extended update (§6) is news: an `update` unless one was just emitted.
-        if (s && msg.extensions && applyDomain(s, msg.extensions) && out.length === n && this.entries.get(msg.srcref)?.announced && !(msg.flags & HeaderFlag.CLOSING)) {
+        if (s && msg.extensions && applyDomain(s, msg.extensions) && out.length === n && this.entries.get(key)?.announced && !(msg.flags & HeaderFlag.CLOSING)) {
           out.push({ event: 'update', time: now, stream: s });
         }
         return out;
       }
       case 'srcCounts': {
-        const e = this.entries.get(msg.srcref);
+        const e = this.entries.get(key);
         if (!e) return out;
         e.seen = this.generation;
         e.missed = 0;
@@ -129,7 +146,7 @@ export class SourceTable {
         return out;
       }
       case 'srcRemoved':
-        this.remove(msg.srcref, now, out);
+        this.removeKey(key, now, out);
         return out;
       default:
         return out;
@@ -137,6 +154,7 @@ export class SourceTable {
   }
 
   private onDescriptor(
+    key: SrcrefKey,
     srcref: bigint,
     provider: number,
     flags: number,
@@ -145,19 +163,19 @@ export class SourceTable {
     descriptor: Descriptor | undefined,
     counts?: Counts,
   ): void {
-    let e = this.entries.get(srcref);
+    let e = this.entries.get(key);
     if (!e) {
       // A live entry is never in `ended` (remove() moves it there): only an unknown srcref needs
       // the check. A goodbye (CLOSING) for an ended source is late news: ignore it. Anything else
       // proves the source is alive: the kernel never mentions a srcref after its SRC_REMOVED
       // (goodbye messages precede it; polls only walk live sources, BEHAVIOUR.md §2.6, §3.2), so
       // it was reaped wrongly (lost batches, a lying peer) or reused (32-bit srcrefs wrap, §3.1).
-      if (this.ended.has(srcref)) {
+      if (this.ended.has(key)) {
         if (flags & HeaderFlag.CLOSING) return;
-        this.ended.delete(srcref);
+        this.ended.delete(key);
       }
       e = { stream: undefined, providerId: provider, pendingCounts: undefined, announced: false, seen: this.generation, missed: 0 };
-      this.entries.set(srcref, e);
+      this.entries.set(key, e);
     }
     e.seen = this.generation;
     e.missed = 0;
@@ -180,15 +198,39 @@ export class SourceTable {
     }
   }
 
+  /**
+   * @internal The poll hot path (issue 17, client/fast-update.ts): an SRC_UPDATE about an announced stream
+   * whose bytes repeat everything the stream holds but the descriptor's timestamp (`same` compares
+   * in place). It is applied as apply() would — seen this sweep, timestamp and rates refreshed, no
+   * event — without decoding it. False, and nothing done, for anything else: decode and apply().
+   */
+  applyUnchanged(key: number, provider: number, same: UnchangedCheck, b: Uint8Array, dv: DataView, at: number, now: number): boolean {
+    const e = this.entries.get(key);
+    if (e === undefined || !e.announced || e.pendingCounts !== undefined) return false;
+    const s = e.stream;
+    if (s === undefined || s.providerId !== provider || s.descriptor === undefined || s.counts === undefined) return false;
+    if (!same.matches(b, dv, at, s.descriptor, s.counts)) return false;
+    e.seen = this.generation;
+    e.missed = 0;
+    same.refresh(b, dv, at, s.descriptor);
+    touchCounts(s, now);
+    return true;
+  }
+
   /** Remove a source (SRC_REMOVED, or absence from a complete sweep). */
   remove(srcref: bigint, now: number, out: StreamEvent[] = []): StreamEvent[] {
-    const e = this.entries.get(srcref);
+    return this.removeKey(srcrefKey(srcref), now, out);
+  }
+
+  /** @internal */
+  private removeKey(key: SrcrefKey, now: number, out: StreamEvent[]): StreamEvent[] {
+    const e = this.entries.get(key);
     if (!e) {
-      if (!this.ended.has(srcref)) this.stats.unknownRemovals++;
+      if (!this.ended.has(key)) this.stats.unknownRemovals++;
       return out;
     }
-    this.entries.delete(srcref);
-    this.rememberEnded(srcref);
+    this.entries.delete(key);
+    this.rememberEnded(key);
     if (e.announced && e.stream) {
       closeStream(e.stream, now);
       this.stats.live--;
@@ -206,13 +248,13 @@ export class SourceTable {
   /** Sources unseen since sweep `generation` began. */
   unseenSince(generation: number): bigint[] {
     const out: bigint[] = [];
-    for (const [ref, e] of this.entries) if (e.seen < generation) out.push(ref);
+    for (const [key, e] of this.entries) if (e.seen < generation) out.push(BigInt(key));
     return out;
   }
 
   /** Was this source seen since sweep `generation` began? */
   seenSince(srcref: bigint, generation: number): boolean {
-    const e = this.entries.get(srcref);
+    const e = this.entries.get(srcrefKey(srcref));
     return e !== undefined && e.seen >= generation;
   }
 
@@ -225,17 +267,17 @@ export class SourceTable {
    */
   endSweep(generation: number, now: number, out: StreamEvent[] = [], grace = 0): number {
     let removed = 0;
-    for (const [srcref, e] of [...this.entries]) {
+    for (const [key, e] of [...this.entries]) {
       if (e.seen >= generation) continue;
       if (++e.missed > grace) {
-        this.remove(srcref, now, out);
+        this.removeKey(key, now, out);
         removed++;
       }
     }
     return removed;
   }
 
-  private rememberEnded(srcref: bigint): void {
+  private rememberEnded(srcref: SrcrefKey): void {
     this.ended.add(srcref);
     const cap = SourceTable.ENDED_MEMORY;
     if (this.endedOrder.length < cap) {

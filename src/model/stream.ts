@@ -321,6 +321,19 @@ export function applyCounts(s: Stream, c: Counts, now: number): boolean {
   return changed;
 }
 
+/**
+ * applyCounts for counts equal to the stream's current ones (the poll hot path knows they are
+ * without building a Counts object): the same effect — rates 0 over an elapsed interval, the
+ * sample time moves, nothing changed.
+ */
+export function touchCounts(s: Stream, now: number): void {
+  if (now - s.lastUpdated > 0) {
+    s.rxBytesPerSec = 0;
+    s.txBytesPerSec = 0;
+  }
+  s.lastUpdated = now;
+}
+
 /** Mark a stream ended; a TCP connection that tried and never connected is `failed`. */
 export function closeStream(s: Stream, now: number): void {
   s.closed = true;

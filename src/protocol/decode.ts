@@ -398,9 +398,43 @@ function decodeOne(plan: CodecPlan, b: Uint8Array, dv: DataView, at: number, len
  * the byte offset, or ERR_NTSTAT_RANGE) on any inconsistency; never returns a partial guess.
  */
 export function decodeDatagram(bytes: Uint8Array, dialect: Dialect, options: DecodeOptions = {}): Message[] {
+  return decodeWith(bytes, dialect, options, undefined) as Message[];
+}
+
+/**
+ * A message decodeWith left undecoded because `defer` claimed it: its place in the datagram.
+ * Its framing and length were checked; decodeMessageAt decodes it when it is needed.
+ */
+export interface DeferredMessage {
+  kind: 'deferred';
+  type: number;
+  at: number;
+  len: number;
+}
+
+/**
+ * Decode the message of `len` bytes at `at` (one that decodeWith deferred). Throws like
+ * decodeDatagram for a message that does not decode; undefined for a type the dialect lacks.
+ */
+export function decodeMessageAt(bytes: Uint8Array, dv: DataView, dialect: Dialect, at: number, len: number): Message | undefined {
+  const flags = dialect.hasLength ? dv.getUint16(at + 14, true) : 0;
+  return decodeOne(planFor(dialect), bytes, dv, at, len, dv.getUint32(at + 8, true), readU64Big(dv, at), flags);
+}
+
+/**
+ * decodeDatagram, except that messages `defer` claims (after the framing checks, called with the
+ * type, offset and length) are returned as DeferredMessage markers in their place, undecoded:
+ * the poll hot path decodes only the messages that change something (client/fast-update.ts).
+ */
+export function decodeWith(
+  bytes: Uint8Array,
+  dialect: Dialect,
+  options: DecodeOptions,
+  defer: ((type: number, dv: DataView, at: number, len: number) => boolean) | undefined,
+): (Message | DeferredMessage)[] {
   const plan = planFor(dialect);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Message[] = [];
+  const out: (Message | DeferredMessage)[] = [];
   const total = bytes.byteLength;
   if (total === 0) throw malformed('empty datagram', 0);
   let at = 0;
@@ -425,6 +459,11 @@ export function decodeDatagram(bytes: Uint8Array, dialect: Dialect, options: Dec
       const e = malformed(`the kernel sent message type ${type}, which is the ${request} request (client to kernel only): ${len} bytes, message ${out.length + 1} of a ${total}-byte record`, at);
       if (!options.onInvalidMessage || dialect.verified || !dialect.hasLength) throw e;
       options.onInvalidMessage(e);
+      at += len;
+      continue;
+    }
+    if (defer !== undefined && defer(type, dv, at, len)) {
+      out.push({ kind: 'deferred', type, at, len });
       at += len;
       continue;
     }

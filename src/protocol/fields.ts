@@ -184,12 +184,14 @@ export function readStruct(layout: StructLayout, b: Uint8Array, dv: DataView, ba
 }
 
 const uuidCache = new Bytes16Cache(formatUuid);
-function uuidOrUndefined(b: Uint8Array, off: number, dv?: DataView): string | undefined {
+/** A UUID field as readStruct reads it (interned text), or undefined when all zero. */
+export function uuidOrUndefined(b: Uint8Array, off: number, dv?: DataView): string | undefined {
   for (let i = 0; i < 16; i++) if (b[off + i] !== 0) return dv ? uuidCache.get(b, dv, off) : formatUuid(b, off);
   return undefined;
 }
 
-function stringOrUndefined(b: Uint8Array, off: number, max: number): string | undefined {
+/** A char[] field as readStruct reads it, or undefined when empty. */
+export function stringOrUndefined(b: Uint8Array, off: number, max: number): string | undefined {
   return b[off] === 0 ? undefined : readCString(b, off, max);
 }
 
@@ -209,56 +211,87 @@ function formatBitmapBits(b: Uint8Array, off: number): string {
 }
 const bitmapCache = new Bytes16Cache(formatBitmapBits);
 
+/** The activity bitmap's `bits` text for the 16 bytes at `off` (interned, as readStruct builds it). */
+export function bitmapBits(b: Uint8Array, dv: DataView, off: number): string {
+  return bitmapCache.get(b, dv, off);
+}
+
 function readBitmap(b: Uint8Array, dv: DataView, o: number): ActivityBitmap {
   return { start: readU64Number(dv, o), bits: bitmapCache.get(b, dv, o + 8) };
 }
 
+/**
+ * Source of a reader for `layout`. The result has the same keys in the same order as
+ * interpretStruct's: the fields that are always present, then the optional ones (strings, UUIDs,
+ * sockaddrs, raw structs) that are present, each group in table order. Optional fields are read
+ * first into locals and the object is then built by one literal per combination of present
+ * fields (compiled on first use): adding them one by one to a literal of the others grew a
+ * second backing store (~100 B more per descriptor, kept by every stream) and cost a map
+ * transition per field.
+ */
 function compileReader(layout: StructLayout): StructReader | undefined {
-  const always: string[] = [];
-  const optional: string[] = [];
+  const always: [key: string, expr: string][] = [];
+  const optional: [key: string, expr: string][] = [];
   for (const op of opsFor(layout)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(op.key)) return undefined; // names come from our tables; be strict anyway
     const o = `base + ${op.offset}`;
     switch (op.kind) {
       case Kind.U8:
-        always.push(`${op.key}: b[${o}]`);
+        always.push([op.key, `b[${o}]`]);
         break;
       case Kind.U16:
-        always.push(`${op.key}: dv.getUint16(${o}, true)`);
+        always.push([op.key, `dv.getUint16(${o}, true)`]);
         break;
       case Kind.U32:
-        always.push(`${op.key}: dv.getUint32(${o}, true)`);
+        always.push([op.key, `dv.getUint32(${o}, true)`]);
         break;
       case Kind.I32:
-        always.push(`${op.key}: dv.getInt32(${o}, true)`);
+        always.push([op.key, `dv.getInt32(${o}, true)`]);
         break;
       case Kind.U64:
-        always.push(`${op.key}: u64(dv, ${o})`);
+        always.push([op.key, `u64(dv, ${o})`]);
         break;
       case Kind.U64_STRING:
-        always.push(`${op.key}: dv.getBigUint64(${o}, true).toString()`);
+        always.push([op.key, `dv.getBigUint64(${o}, true).toString()`]);
         break;
       case Kind.BOOL:
-        always.push(`${op.key}: b[${o}] !== 0`);
+        always.push([op.key, `b[${o}] !== 0`]);
         break;
       case Kind.BITMAP:
-        always.push(`${op.key}: bitmap(b, dv, ${o})`);
+        always.push([op.key, `bitmap(b, dv, ${o})`]);
         break;
       case Kind.RAW:
-        optional.push(`v = raw(b, ${o}, ${op.size}); if (v !== undefined) out.${op.key} = v;`);
+        optional.push([op.key, `raw(b, ${o}, ${op.size})`]);
         break;
       case Kind.CHARS:
-        optional.push(`v = str(b, ${o}, ${op.size}); if (v !== undefined) out.${op.key} = v;`);
+        optional.push([op.key, `str(b, ${o}, ${op.size})`]);
         break;
       case Kind.UUID:
-        optional.push(`v = uuid(b, ${o}, dv); if (v !== undefined) out.${op.key} = v;`);
+        optional.push([op.key, `uuid(b, ${o}, dv)`]);
         break;
       case Kind.SOCKADDR:
-        optional.push(`v = sa(b, dv, ${o}); if (v !== undefined) out.${op.key} = v;`);
+        optional.push([op.key, `sa(b, dv, ${o})`]);
         break;
     }
   }
-  const body = `return function read(b, dv, base) { const out = { ${always.join(', ')} }; let v; ${optional.join(' ')} return out; };`;
+  if (optional.length > 24) return undefined; // a mask per combination: keep it a small integer
+  const params = [...always.map((_, i) => `a${i}`), ...optional.map((_, i) => `o${i}`)].join(', ');
+  const body = [
+    'const builders = [];',
+    // One literal per mask of present optional fields, compiled the first time the mask occurs.
+    'function builderFor(mask) {',
+    `  const keys = ${JSON.stringify(always.map(([k], i) => `${k}: a${i}`))};`,
+    `  const opt = ${JSON.stringify(optional.map(([k], i) => `${k}: o${i}`))};`,
+    '  for (let i = 0; i < opt.length; i++) if (mask & (1 << i)) keys.push(opt[i]);',
+    `  return (builders[mask] = new Function(${JSON.stringify(params)}, "return { " + keys.join(", ") + " };"));`,
+    '}',
+    'return function read(b, dv, base) {',
+    ...always.map(([, e], i) => `  const a${i} = ${e};`),
+    ...optional.map(([, e], i) => `  const o${i} = ${e};`),
+    `  const mask = 0${optional.map((_, i) => ` | (o${i} === undefined ? 0 : ${1 << i})`).join('')};`,
+    `  return (builders[mask] ?? builderFor(mask))(${params});`,
+    '};',
+  ].join('\n');
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const factory = new Function('u64', 'bitmap', 'str', 'uuid', 'sa', 'raw', body) as (...a: unknown[]) => StructReader;

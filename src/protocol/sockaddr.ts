@@ -109,6 +109,42 @@ export function decodeSockaddr(b: Uint8Array, dv: DataView, off: number): Endpoi
   return { family: 'other', saFamily: family, saLen: len, data };
 }
 
+/**
+ * Would decodeSockaddr of the bytes at `off` give a value equal to `v` (every field)? Reads in
+ * place and allocates nothing for IPv4/IPv6 (addresses come from the same interning caches); a
+ * sockaddr of another family is never claimed equal (the caller decodes it instead).
+ */
+export function sockaddrEquals(b: Uint8Array, dv: DataView, off: number, v: unknown): boolean {
+  const len = b[off];
+  const family = b[off + 1];
+  if (family === 0 && len === 0) return v === undefined;
+  if (typeof v !== 'object' || v === null) return false;
+  const ep = v as Endpoint;
+  if (family === AF_INET) {
+    return (
+      ep.family === 4 &&
+      ep.port === dv.getUint16(off + 2, false) &&
+      ep.saLen === (len !== SOCKADDR_IN_LEN ? len : undefined) &&
+      ep.scopeId === undefined &&
+      ep.flowInfo === undefined &&
+      ep.address === ipv4Cache.get(b, dv, off + 4)
+    );
+  }
+  if (family === AF_INET6) {
+    const flow = dv.getUint32(off + 4, false);
+    const scope = dv.getUint32(off + 24, true);
+    return (
+      ep.family === 6 &&
+      ep.port === dv.getUint16(off + 2, false) &&
+      ep.saLen === (len !== SOCKADDR_IN6_LEN ? len : undefined) &&
+      ep.scopeId === (scope !== 0 ? scope : undefined) &&
+      ep.flowInfo === (flow !== 0 ? flow : undefined) &&
+      ep.address === ipv6Cache.get(b, dv, off + 8)
+    );
+  }
+  return false;
+}
+
 export function isEndpoint(v: unknown): v is Endpoint {
   return typeof v === 'object' && v !== null && ((v as Endpoint).family === 4 || (v as Endpoint).family === 6);
 }

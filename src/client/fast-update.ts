@@ -1,0 +1,130 @@
+/**
+ * The poll hot path (issue 17). A GET_UPDATE(ALL) sweep brings an SRC_UPDATE for every source
+ * (BEHAVIOUR.md §2.6), and most of them repeat what the client holds: an idle source's counts are
+ * unchanged and its descriptor differs only in `timestamp`. Decoding each into a message, a counts
+ * object and a ~35-field descriptor only to find nothing changed was most of a poll's cost (and
+ * its garbage). Here such an update is recognised in place (protocol/match.ts) and applied without
+ * being decoded; anything else is decoded and applied as before.
+ *
+ * Which messages: SRC_UPDATE (not extended: its domain items are news) on a verified dialect, of
+ * exactly the update header plus the provider's descriptor, whose 64-bit numbers all decode
+ * (protocol/match.ts rangeCheck: a message that would fail to decode is never deferred, so a
+ * record still fails whole, as decodeDatagram makes it), for a provider whose descriptor layout
+ * can be compared in place.
+ */
+import { HeaderFlag, MessageType } from '../protocol/constants.js';
+import { decodeWith, type DecodeOptions, type DeferredMessage } from '../protocol/decode.js';
+import type { Dialect, StructLayout } from '../protocol/dialect.js';
+import { readU64Number } from '../protocol/fields.js';
+import { countsMatcher, countsRangeCheck, descriptorMatcher, rangeCheck, volatileOffset, type CountsMatcher, type DescriptorMatcher, type RangeCheck } from '../protocol/match.js';
+import type { Counts, Descriptor, Message } from '../protocol/messages.js';
+import { planFor } from '../protocol/plan.js';
+import type { SourceTable, UnchangedCheck } from './source-table.js';
+
+interface ProviderPlan {
+  /** Exact message length: update header + descriptor. */
+  len: number;
+  match: DescriptorMatcher;
+  inRange: RangeCheck;
+  /** Offset of `timestamp` in the descriptor, or -1. */
+  volatile: number;
+}
+
+export class UpdateFastPath implements UnchangedCheck {
+  private readonly providers = new Map<number, ProviderPlan>();
+  private readonly srcrefAt: number;
+  private readonly srcref64: boolean;
+  private readonly providerAt: number;
+  private readonly countsAt: number;
+  private readonly descAt: number;
+  private readonly eventFlagsAt: number;
+  private readonly counts: CountsMatcher | undefined;
+  private readonly countsInRange: RangeCheck | undefined;
+  /** The provider of the message being matched (set by apply, read by matches/refresh). */
+  private current: ProviderPlan | undefined;
+
+  constructor(readonly dialect: Dialect) {
+    const plan = planFor(dialect);
+    const m = plan.srcUpdate;
+    this.srcrefAt = m?.f.srcref ?? 0;
+    this.srcref64 = dialect.srcrefSize === 8;
+    this.providerAt = m?.f.provider ?? 0;
+    this.countsAt = m?.f.counts ?? 0;
+    this.descAt = m?.size ?? 0;
+    this.eventFlagsAt = m?.f.event_flags ?? -1;
+    // Only verified tables, where every length is exact; unverified kernels take the full path.
+    const usable = m !== undefined && plan.counts !== undefined && dialect.verified && dialect.hasLength && m.f.counts !== undefined;
+    this.counts = usable ? countsMatcher(plan.counts!) : undefined;
+    this.countsInRange = usable ? countsRangeCheck(plan.counts!) : undefined;
+    if (!usable) return;
+    for (const [id, layout] of plan.descriptors) {
+      const p = providerPlan(layout, m.size);
+      if (p) this.providers.set(id, p);
+    }
+  }
+
+  /**
+   * The client's poll-reply test (context = ours, or 0 on a message that is neither a goodbye nor
+   * an event: aggregated replies) for a deferred SRC_UPDATE, read in place.
+   */
+  isPollReply(dv: DataView, at: number, pollContext: bigint): boolean {
+    const lo = dv.getUint32(at, true);
+    const hi = dv.getUint32(at + 4, true);
+    if (lo !== 0 || hi !== 0) return dv.getBigUint64(at, true) === pollContext;
+    if (pollContext === 0n) return true;
+    if (dv.getUint16(at + 14, true) & HeaderFlag.CLOSING) return false;
+    return this.eventFlagsAt < 0 || (dv.getUint32(at + this.eventFlagsAt, true) === 0 && dv.getUint32(at + this.eventFlagsAt + 4, true) === 0);
+  }
+
+  /** decodeWith's `defer`: an SRC_UPDATE this path may apply without decoding. */
+  readonly defer = (type: number, dv: DataView, at: number, len: number): boolean => {
+    // The provider field lies inside the update header: read it only once the header is there.
+    if (type !== MessageType.SRC_UPDATE || len < this.descAt) return false;
+    const p = this.providers.get(dv.getUint32(at + this.providerAt, true));
+    return p !== undefined && p.len === len && this.countsInRange!(dv, at + this.countsAt) && p.inRange(dv, at + this.descAt);
+  };
+
+  /** Decode a datagram, leaving the SRC_UPDATEs this path may apply as markers (decode.ts decodeWith). */
+  decode(bytes: Uint8Array, options: DecodeOptions): (Message | DeferredMessage)[] {
+    return decodeWith(bytes, this.dialect, options, this.providers.size > 0 ? this.defer : undefined);
+  }
+
+  /**
+   * Apply a deferred SRC_UPDATE in place if it repeats what its stream holds (true); false when it
+   * must be decoded and applied (it may change something, or its stream is not known yet).
+   */
+  apply(table: SourceTable, b: Uint8Array, dv: DataView, at: number, now: number): boolean {
+    const lo = dv.getUint32(at + this.srcrefAt, true);
+    const hi = this.srcref64 ? dv.getUint32(at + this.srcrefAt + 4, true) : 0;
+    if (hi > 0x1fffff) return false; // not an exact number: the table keys it by bigint
+    const provider = dv.getUint32(at + this.providerAt, true);
+    this.current = this.providers.get(provider);
+    if (this.current === undefined) return false;
+    // A small srcref stays a small integer (no heap number for the key).
+    return table.applyUnchanged(hi === 0 ? lo : hi * 0x1_0000_0000 + lo, provider, this, b, dv, at, now);
+  }
+
+  matches(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor, counts: Counts): boolean {
+    return this.counts!(dv, at + this.countsAt, counts) && this.current!.match(b, dv, at + this.descAt, descriptor);
+  }
+
+  refresh(_b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): void {
+    const v = this.current!.volatile;
+    if (v >= 0) descriptor.timestamp = readU64Number(dv, at + this.descAt + v);
+  }
+}
+
+function providerPlan(layout: StructLayout, headerSize: number): ProviderPlan | undefined {
+  const match = descriptorMatcher(layout);
+  if (!match) return undefined;
+  return { len: headerSize + layout.size, match, inRange: rangeCheck(layout), volatile: volatileOffset(layout) ?? -1 };
+}
+
+const paths = new WeakMap<Dialect, UpdateFastPath>();
+
+/** The fast path for a dialect (built once: its matchers are compiled from the dialect's tables). */
+export function fastPathFor(dialect: Dialect): UpdateFastPath {
+  let p = paths.get(dialect);
+  if (!p) paths.set(dialect, (p = new UpdateFastPath(dialect)));
+  return p;
+}

@@ -1,0 +1,178 @@
+/**
+ * The poll hot path (issue 17): protocol/match.ts compares an SRC_UPDATE's bytes in place with
+ * values decoded earlier, and client/fast-update.ts applies an update that repeats them without
+ * decoding it. Ground truth for "would decoding give equal values" is the full decoder's output
+ * (decodeDatagram, tested on its own against the facts), compared field by field: every single-byte
+ * change of a descriptor must be seen by the matcher exactly when the decoded descriptor differs
+ * in a field other than `timestamp`. The table fast path must leave a table in the state the full
+ * path leaves it in (streams deep-equal, same events) for the same datagrams.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
+import { allDialects, dialectFor } from '../src/protocol/index.js';
+import { aggregate, encodeMessage } from '../src/protocol/encode.js';
+import { decodeDatagram } from '../src/protocol/decode.js';
+import { providerId } from '../src/protocol/constants.js';
+import { planFor } from '../src/protocol/plan.js';
+import { countsMatcher, descriptorMatcher, rangeCheck, VOLATILE_FIELD } from '../src/protocol/match.js';
+import type { Counts, Descriptor, SrcUpdateMessage } from '../src/protocol/messages.js';
+import { SourceTable, type StreamEvent } from '../src/client/source-table.js';
+import { UpdateFastPath } from '../src/client/fast-update.js';
+import type { Dialect } from '../src/protocol/dialect.js';
+
+function counts(i: number): Counts {
+  return {
+    rxPackets: 100 + i, rxBytes: 150_000 + i, txPackets: 80 + i, txBytes: 9_000 + i, rxDuplicateBytes: 0, rxOutOfOrderBytes: i % 7,
+    txRetransmit: i % 5, connectAttempts: 1, connectSuccesses: 1, minRtt: 320, avgRtt: 480, varRtt: 32,
+    cellRxBytes: 0, cellTxBytes: 0, wifiRxBytes: 150_000 + i, wifiTxBytes: 9_000 + i, wiredRxBytes: 0, wiredTxBytes: 0,
+  };
+}
+
+function update(d: Dialect, i: number, provider: 'tcp' | 'udp', over: Partial<Descriptor> = {}, c: Counts = counts(i)): Uint8Array {
+  const v6 = i % 2 === 0;
+  const descriptor: Descriptor = {
+    local: v6 ? { family: 6, address: 'fe80::1', port: 5000 + i, scopeId: 4 } : { family: 4, address: `10.0.0.${i}`, port: 5000 + i },
+    remote: v6 ? { family: 6, address: '2001:db8::7', port: 443 } : { family: 4, address: '203.0.113.9', port: 443 },
+    pid: 300 + i, epid: 300 + i, upid: 9000 + i, pname: 'Safari', state: provider === 'tcp' ? 4 : undefined, ifindex: 4, ifnetProperties: 8,
+    uuid: '6f1c2e3a-0000-4000-8000-00000000abcd', ccAlgo: 'cubic', timestamp: 1_000_000 + i, startTimestamp: 5,
+    activityBitmap: { start: 77, bits: '000000000000000000000000000000ff' },
+    ...over,
+  };
+  return encodeMessage(d, { kind: 'srcUpdate', context: 0n, flags: 0, srcref: BigInt(i), eventFlags: 0n, counts: c, provider: providerId(d, provider)!, descriptor });
+}
+
+const withoutVolatile = (x: Descriptor) => {
+  const { [VOLATILE_FIELD]: _t, ...rest } = x;
+  return rest;
+};
+
+test('the descriptor matcher answers exactly "decoding would give the same fields but timestamp", for every byte of the descriptor, in every dialect with updates', () => {
+  let families = 0;
+  for (const d of allDialects()) {
+    const plan = planFor(d);
+    const m = plan.srcUpdate;
+    if (!m || !d.verified) continue;
+    for (const provider of ['tcp', 'udp'] as const) {
+      const layout = plan.descriptors.get(providerId(d, provider)!)!;
+      const match = descriptorMatcher(layout);
+      assert.ok(match, `${d.family} ${provider} has a matcher`);
+      const bytes = update(d, 3, provider);
+      const held = (decodeDatagram(bytes, d)[0] as SrcUpdateMessage).descriptor!;
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      assert.equal(match(bytes, dv, m.size, held), true, `${d.family} ${provider}: own bytes match`);
+      let seenChange = 0;
+      for (let off: number = m.size; off < bytes.length; off++) {
+        for (const x of [0x01, 0x80]) {
+          const copy = bytes.slice();
+          copy[off] ^= x;
+          let fresh: Descriptor | undefined;
+          try {
+            fresh = (decodeDatagram(copy, d)[0] as SrcUpdateMessage).descriptor!;
+          } catch {
+            // A 64-bit number above 2^53: such a message is never deferred (rangeCheck says so).
+            assert.equal(rangeCheck(layout)(new DataView(copy.buffer), m.size), false, `${d.family} ${provider} byte ${off}: range`);
+            continue;
+          }
+          const same = isDeepStrictEqual(withoutVolatile(fresh), withoutVolatile(held));
+          if (!same) seenChange++;
+          assert.equal(match(copy, new DataView(copy.buffer), m.size, held), same, `${d.family} ${provider} byte ${off - m.size} ^ ${x}`);
+        }
+      }
+      assert.ok(seenChange > 50, `${d.family} ${provider}: mutations changed fields (${seenChange})`);
+    }
+    families++;
+  }
+  assert.ok(families >= 8, `dialects checked: ${families}`);
+});
+
+test('the counts matcher sees a change in any counts field the dialect has', () => {
+  const d = dialectFor('10002.1.13');
+  const plan = planFor(d);
+  const m = plan.srcUpdate!;
+  const base = update(d, 1, 'tcp');
+  const held = (decodeDatagram(base, d)[0] as SrcUpdateMessage).counts;
+  const match = countsMatcher(plan.counts!);
+  const at = m.f.counts!;
+  assert.equal(match(new DataView(base.buffer), at, held), true);
+  for (const key of Object.keys(held) as (keyof Counts)[]) {
+    const changed = update(d, 1, 'tcp', {}, { ...counts(1), [key]: (held[key] ?? 0) + 1 });
+    assert.equal(match(new DataView(changed.buffer), at, held), false, key);
+  }
+});
+
+/** Run the same records through a table with and without the fast path; streams and events must agree. */
+function runBoth(d: Dialect, records: Uint8Array[]): { fast: number; slow: SourceTable; quick: SourceTable; slowEvents: StreamEvent[]; fastEvents: StreamEvent[] } {
+  const slow = new SourceTable(d);
+  const quick = new SourceTable(d);
+  const path = new UpdateFastPath(d);
+  const slowEvents: StreamEvent[] = [];
+  const fastEvents: StreamEvent[] = [];
+  let fast = 0;
+  records.forEach((r, i) => {
+    const now = 1000 * (i + 1);
+    for (const msg of decodeDatagram(r, d)) slow.apply(msg, now, slowEvents);
+    const dv = new DataView(r.buffer, r.byteOffset, r.byteLength);
+    for (const item of path.decode(r, {})) {
+      if (item.kind !== 'deferred') quick.apply(item, now, fastEvents);
+      else if (path.apply(quick, r, dv, item.at, now)) fast++;
+      else quick.apply(decodeDatagram(r.subarray(item.at, item.at + item.len), d)[0], now, fastEvents);
+    }
+  });
+  return { fast, slow, quick, slowEvents, fastEvents };
+}
+
+test('an update that repeats a stream (timestamp aside) is applied in place with the effect of the full path; anything else is decoded', () => {
+  const d = dialectFor('10002.1.13');
+  const records = [
+    aggregate(d, [update(d, 1, 'tcp'), update(d, 2, 'udp'), update(d, 3, 'tcp')]),
+    // Same again with new timestamps: all three in place.
+    aggregate(d, [update(d, 1, 'tcp', { timestamp: 2_000_001 }), update(d, 2, 'udp', { timestamp: 2_000_002 }), update(d, 3, 'tcp', { timestamp: 2_000_003 })]),
+    // 1: counts moved; 2: the process name changed; 3: unchanged (in place).
+    aggregate(d, [
+      update(d, 1, 'tcp', { timestamp: 3_000_001 }, { ...counts(1), rxBytes: 999_999 }),
+      update(d, 2, 'udp', { timestamp: 3_000_002, pname: 'Mail' }),
+      update(d, 3, 'tcp', { timestamp: 3_000_003 }),
+    ]),
+    // A removal, then a poll reply for the removed source in the same record: it comes back (order kept).
+    aggregate(d, [encodeMessage(d, { kind: 'srcRemoved', context: 0n, flags: 0, srcref: 3n }), update(d, 3, 'tcp', { timestamp: 4_000_003 })]),
+    // 1 repeats record 3's values: in place.
+    aggregate(d, [update(d, 1, 'tcp', { timestamp: 5_000_001 }, { ...counts(1), rxBytes: 999_999 })]),
+  ];
+  const r = runBoth(d, records);
+  assert.equal(r.fast, 5, 'three in place in record 2, one in record 3, one in record 5');
+  assert.deepEqual([...r.quick.streams()], [...r.slow.streams()]);
+  assert.deepEqual(r.fastEvents.map((e) => [e.event, e.stream.id, e.time]), r.slowEvents.map((e) => [e.event, e.stream.id, e.time]));
+  assert.deepEqual(r.quick.stats, r.slow.stats);
+  // Ground truth from the records themselves: the timestamp of the last update of each source is held.
+  assert.equal(r.quick.get(1n)!.descriptor!.timestamp, 5_000_001);
+  assert.equal(r.quick.get(3n)!.descriptor!.timestamp, 4_000_003);
+  assert.equal(r.quick.get(2n)!.process, 'Mail');
+  // An in-place update: rates 0 over the interval, sample time moved.
+  assert.equal(r.quick.get(1n)!.rxBytesPerSec, 0);
+  assert.equal(r.quick.get(1n)!.lastUpdated, 5000);
+  assert.equal(r.quick.get(1n)!.counts!.rxBytes, 999_999);
+});
+
+test('updates of unverified dialects, extended updates and sources not yet known are never applied in place', () => {
+  const d = dialectFor('10002.1.13');
+  const path = new UpdateFastPath(d);
+  const fresh = new SourceTable(d);
+  const r = update(d, 5, 'tcp');
+  const [item] = path.decode(r, {});
+  assert.equal(item.kind, 'deferred');
+  assert.equal(path.apply(fresh, r, new DataView(r.buffer), 0, 1000), false, 'unknown source');
+  assert.equal(fresh.size, 0, 'nothing done');
+  const future = dialectFor('99.0');
+  assert.equal(future.verified, false);
+  assert.ok(new UpdateFastPath(future).decode(update(future, 5, 'tcp'), {}).every((m) => m.kind !== 'deferred'));
+});
+
+test('a short SRC_UPDATE (shorter than its header) is left to the full decoder, which rejects it with a typed error', () => {
+  // Found by the client fuzz (d3247): the fast path read the provider beyond a 20-byte message.
+  const d = dialectFor('3247.1.106');
+  const full = update(d, 1, 'tcp');
+  const short = full.slice(0, 20);
+  new DataView(short.buffer).setUint16(12, 20, true);
+  assert.throws(() => new UpdateFastPath(d).decode(short, {}), { code: 'ERR_NTSTAT_MALFORMED' });
+});
