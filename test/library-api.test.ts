@@ -47,6 +47,16 @@ test('the public API report is current, and white-box internals are not in it', 
   assert.match(report, /list\(options\?: ListOptions\): Promise<Stream\[\]>/);
 });
 
+test('no `private` member names in the published .d.ts: internals are @internal (stripped) or #private', () => {
+  // Every class the package's exports reach, read from the built .d.ts (scripts/private-members.mjs).
+  const r = spawnSync(process.execPath, [join(repo, 'scripts/private-members.mjs'), '--json'], { cwd: repo, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [], 'mark the member /** @internal */ or make it #private');
+  // The committed report says the same, read as text (a `private constructor` is API: no `new`).
+  const report = readFileSync(join(repo, 'api/ntstat.api.md'), 'utf8');
+  assert.doesNotMatch(report, /^\s+private (?!constructor)/m);
+});
+
 test('connectToKernel() off macOS resolves false and getLastError() says why', { skip: process.platform === 'darwin' ? 'macOS has the kernel control' : false }, async () => {
   const c = createNetworkStatisticsClient({ onStreamAdded() {}, onStreamRemoved() {}, onStreamStatsUpdate() {} });
   assert.equal(await c.connectToKernel(), false);

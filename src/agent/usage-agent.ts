@@ -28,17 +28,27 @@ function byTotalDesc(a: { rxBytes: number; txBytes: number }, b: { rxBytes: numb
 }
 
 export class UsageAgent extends EventEmitter implements AgentView {
+  /** @internal */
   private readonly client: NetworkStatisticsClient;
+  /** @internal */
   private readonly sink?: UsageSink & Partial<UsageQuery>;
+  /** @internal */
   private readonly clock: () => number;
+  /** @internal */
   private readonly flushMs: number;
+  /** @internal */
   private readonly ledger = new UsageLedger();
+  /** @internal */
   /** Interfaces from the ifnet provider by index (their counters replace the flow sums). */
   private readonly ifnet = new Map<number, InterfaceStat>();
+  /** @internal */
   private readonly kernelInfo: { xnu?: string; macos?: string; simulated?: boolean };
   readonly startedAt: number;
+  /** @internal */
   private lastFlush?: number;
+  /** @internal */
   private lastFlushAttempt: number;
+  /** @internal */
   private stopped = false;
 
   constructor(opts: UsageAgentOptions) {
@@ -72,6 +82,7 @@ export class UsageAgent extends EventEmitter implements AgentView {
     if (this.client.state === 'idle') await this.client.connect();
   }
 
+  /** @internal */
   private onSweep(): void {
     if (this.stopped) return;
     const now = this.clock();

@@ -35,7 +35,7 @@ import { openTransport, subscribe } from './subscription.js';
 import { Sweeper } from './sweeps.js';
 
 export type { ClientProvider, ClientState, ProviderStatus, DropReason, DropInfo, ClientOptions, ClientEvent, ClientEvents } from './options.js';
-export { explainSubscribeError } from './subscription.js';
+export { explainSubscribeError } from './subscribe-error.js';
 
 const DEFAULT_RCVBUF = 4 * 1024 * 1024;
 
@@ -52,15 +52,25 @@ export interface NetworkStatisticsClient {
 }
 
 export class NetworkStatisticsClient extends EventEmitter {
+  /** @internal */
   private readonly session: ClientSession;
+  /** @internal */
   private readonly fanout: EventFanout;
+  /** @internal */
   private readonly loss: LossLedger;
+  /** @internal */
   private readonly channel: RequestChannel;
+  /** @internal */
   private readonly sweeper: Sweeper;
+  /** @internal */
   private readonly incoming: IncomingHandler;
+  /** @internal */
   private timer?: NodeJS.Timeout;
+  /** @internal */
   private closedPromise?: Promise<void>;
+  /** @internal */
   private resolveClosed?: () => void;
+  /** @internal */
   private selfTestValue?: SelfTestResult;
 
   constructor(options: ClientOptions = {}) {
@@ -184,6 +194,7 @@ export class NetworkStatisticsClient extends EventEmitter {
     }
   }
 
+  /** @internal */
   /** The layout self-test before the first sweep (calibration.ts). */
   private async calibrate(): Promise<void> {
     const s = this.session;
@@ -226,6 +237,7 @@ export class NetworkStatisticsClient extends EventEmitter {
     return this.sweeper.sweep();
   }
 
+  /** @internal */
   private onTransportClose(err?: NtstatError): void {
     const s = this.session;
     if (s.state === 'stopping' || s.state === 'closed') return;
@@ -250,6 +262,7 @@ export class NetworkStatisticsClient extends EventEmitter {
     this.shutdown();
   }
 
+  /** @internal */
   private shutdown(): void {
     const s = this.session;
     s.state = 'stopping';

@@ -8,12 +8,13 @@ import type { ClientEmit } from './session.js';
 import type { InterfaceEventSource } from './ifnet.js';
 
 export class EventFanout {
+  /** @internal */
   private readonly iterators = new Set<(ev: ClientEvent | undefined) => void>();
 
   constructor(
-    private readonly emit: ClientEmit,
+    /** @internal */ private readonly emit: ClientEmit,
     /** ifnet sources are interfaces, not streams: their own `interface` events (ifnet.ts). */
-    private readonly interfaces?: InterfaceEventSource,
+    /** @internal */ private readonly interfaces?: InterfaceEventSource,
   ) {}
 
   emitEvents(events: StreamEvent[]): void {

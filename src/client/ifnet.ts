@@ -111,15 +111,16 @@ export async function subscribeIfnet(host: IfnetHost, opts: { list?: InterfaceLi
  * nothing is announced.
  */
 export class InterfaceEventSource {
+  /** @internal */
   private readonly announced = new Set<string>();
 
   constructor(
-    private readonly dialect: () => Dialect,
-    private readonly names: ReadonlyMap<number, string>,
+    /** @internal */ private readonly dialect: () => Dialect,
+    /** @internal */ private readonly names: ReadonlyMap<number, string>,
     /** The table still holds the subscription's first view (`initial` streams). */
-    private readonly initialPhase: () => boolean,
+    /** @internal */ private readonly initialPhase: () => boolean,
     /** Indexes with an ifnet source: a removed interface leaves it (followInterfaces re-adds it). */
-    private readonly watched?: Set<number>,
+    /** @internal */ private readonly watched?: Set<number>,
   ) {}
 
   convert(ev: StreamEvent): InterfaceEvent | undefined {

@@ -25,9 +25,9 @@ export class LossLedger {
   readonly resyncLimiter: ResyncLimiter;
 
   constructor(
-    private readonly s: ClientSession,
-    private readonly fanout: EventFanout,
-    private readonly target: ResyncTarget,
+    /** @internal */ private readonly s: ClientSession,
+    /** @internal */ private readonly fanout: EventFanout,
+    /** @internal */ private readonly target: ResyncTarget,
   ) {
     // Without automatic polling (interval 0) extra resyncs are still spaced by a second.
     this.resyncLimiter = new ResyncLimiter(s.opts.interval > 0 ? s.opts.interval : 1000);

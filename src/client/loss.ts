@@ -10,10 +10,12 @@
 export type CounterReader = () => number | undefined;
 
 export class FlushFailureSignal {
+  /** @internal */
   private start: number | undefined;
 
-  constructor(private readonly read: CounterReader) {}
+  constructor(/** @internal */ private readonly read: CounterReader) {}
 
+  /** @internal */
   private sample(): number | undefined {
     try {
       const v = this.read();

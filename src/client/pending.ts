@@ -13,7 +13,9 @@ interface Pending {
 }
 
 export class PendingRequests {
+  /** @internal */
   private next = 1n;
+  /** @internal */
   private readonly map = new Map<bigint, Pending>();
 
   /** A fresh non-zero context. */

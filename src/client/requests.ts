@@ -13,8 +13,8 @@ import type { ClientSession } from './session.js';
 
 export class RequestChannel {
   constructor(
-    private readonly s: ClientSession,
-    private readonly loss: LossLedger,
+    /** @internal */ private readonly s: ClientSession,
+    /** @internal */ private readonly loss: LossLedger,
   ) {}
 
   send(req: Request): void {

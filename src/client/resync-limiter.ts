@@ -10,13 +10,15 @@
  * tests step simulated time.
  */
 export class ResyncLimiter {
+  /** @internal */
   private last = Number.NEGATIVE_INFINITY;
+  /** @internal */
   /** 0: calm; otherwise the current gap in intervals. */
   private factor = 0;
 
   constructor(
-    private readonly baseMs: number,
-    private readonly maxFactor = 16,
+    /** @internal */ private readonly baseMs: number,
+    /** @internal */ private readonly maxFactor = 16,
   ) {}
 
   /** Current minimum gap between extra resyncs (ms); 0 when calm. */

@@ -62,16 +62,21 @@ export function srcrefKey(srcref: bigint): SrcrefKey {
 }
 
 export class SourceTable {
+  /** @internal */
   /** Keyed by srcrefKey(): a number for every srcref up to 2^53 (all real ones), no BigInt hashing. */
   private readonly entries = new Map<SrcrefKey, Entry>();
+  /** @internal */
   /**
    * Recently ended srcrefs, so late messages about them (e.g. in the same aggregated batch)
    * cannot resurrect a stream. Bounded FIFO: memory stays flat under churn.
    */
   private readonly ended = new Set<SrcrefKey>();
+  /** @internal */
   private readonly endedOrder: SrcrefKey[] = [];
+  /** @internal */
   private endedHead = 0;
   static readonly ENDED_MEMORY = 8192;
+  /** @internal */
   private generation = 0;
   /** Set by the owner while the initial ADD_ALL walk is being received. */
   initialPhase = false;
@@ -153,6 +158,7 @@ export class SourceTable {
     }
   }
 
+  /** @internal */
   private onDescriptor(
     key: SrcrefKey,
     srcref: bigint,
@@ -277,6 +283,7 @@ export class SourceTable {
     return removed;
   }
 
+  /** @internal */
   private rememberEnded(srcref: SrcrefKey): void {
     this.ended.add(srcref);
     const cap = SourceTable.ENDED_MEMORY;

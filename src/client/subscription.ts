@@ -5,7 +5,7 @@
  * ENOENT/ENOTSUP/EPERM/EALREADY make a provider "unavailable", never fatal.
  */
 import { NtstatError } from '../errors.js';
-import { DarwinErrno, constantBig, darwinErrnoName, providerId, type ProviderName } from '../protocol/constants.js';
+import { DarwinErrno, constantBig, providerId, type ProviderName } from '../protocol/constants.js';
 import { dialectFor } from '../protocol/dialect.js';
 import { domainFilterBit } from '../model/domain.js';
 import { FlushFailureSignal } from './loss.js';
@@ -15,6 +15,7 @@ import type { RequestChannel } from './requests.js';
 import type { ClientSession } from './session.js';
 import { SourceTable } from './source-table.js';
 import { GROUPS } from './options.js';
+import { explainSubscribeError } from './subscribe-error.js';
 import { subscribeInterfaces } from './ifnet.js';
 import type { TransportHandlers } from '../transport/transport.js';
 
@@ -138,23 +139,5 @@ export async function subscribe(s: ClientSession, channel: RequestChannel): Prom
     const why = [...s.providerStatus.values()].map((p) => `${p.provider}: ${p.reason}`).join('; ');
     const perm = [...s.providerStatus.values()].every((p) => p.errno === DarwinErrno.EPERM);
     throw new NtstatError(perm ? 'ERR_NTSTAT_PERMISSION' : 'ERR_NTSTAT_KERNEL', `no provider could be subscribed (${why})`);
-  }
-}
-
-export function explainSubscribeError(errno: number): string {
-  switch (errno) {
-    case DarwinErrno.ENOENT:
-      return 'ENOENT: this kernel has no such provider';
-    case DarwinErrno.ENOTSUP:
-      return 'ENOTSUP: the provider cannot be watched';
-    case DarwinErrno.EPERM:
-      return 'EPERM: needs root or the network-statistics entitlement';
-    case DarwinErrno.EALREADY:
-      return 'EALREADY: already watched by this connection';
-    case DarwinErrno.ENOBUFS:
-    case DarwinErrno.ENOMEM:
-      return `${darwinErrnoName(errno)}: the kernel queue was full during subscription`;
-    default:
-      return darwinErrnoName(errno);
   }
 }

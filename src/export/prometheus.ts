@@ -99,12 +99,14 @@ export async function loadPromClient(): Promise<typeof import('prom-client')> {
 /** A registry holding the agent's families; `collect()` takes a fresh snapshot first. */
 export class AgentMetrics {
   readonly state: ExportState;
+  /** @internal */
   private snap?: ExportSnapshot;
+  /** @internal */
   private registry?: Registry;
 
   constructor(
     source: ExportSource,
-    private readonly opts: MetricsOptions = {},
+    /** @internal */ private readonly opts: MetricsOptions = {},
   ) {
     this.state = new ExportState(source, opts);
   }

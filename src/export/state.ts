@@ -62,14 +62,18 @@ export interface ExportSnapshot {
 export const OTHER_PROCESS = 'other';
 
 export class ExportState {
+  /** @internal */
   private readonly procs: MonotonicFold;
+  /** @internal */
   private readonly ifaces = new MonotonicFold({ width: 4 });
+  /** @internal */
   private readonly drops = new MonotonicFold({ width: 1 });
+  /** @internal */
   private readonly clock: () => number;
 
   constructor(
-    private readonly source: ExportSource,
-    private readonly opts: ExportOptions = {},
+    /** @internal */ private readonly source: ExportSource,
+    /** @internal */ private readonly opts: ExportOptions = {},
   ) {
     this.clock = opts.clock ?? Date.now;
     this.procs = new MonotonicFold({
@@ -96,6 +100,7 @@ export class ExportState {
 
   // One small method per family: the scrape runs once a second, so V8 optimises these late and
   // one big function was recompiled (at ~0.2 s of compiler time) each time a rare path ran.
+  /** @internal */
   private processSeries(now: number): ProcessSeries[] {
     const withPid = this.opts.metricsPid === true;
     this.procs.update(
@@ -122,6 +127,7 @@ export class ExportState {
     return processes;
   }
 
+  /** @internal */
   private interfaceSeries(now: number): Pick<ExportSnapshot, 'interfaces' | 'interfaceSources'> {
     const ifs = this.source.interfaces();
     const kindOf = new Map(ifs.map((i) => [i.name, i.kind]));
@@ -135,6 +141,7 @@ export class ExportState {
     return { interfaces, interfaceSources };
   }
 
+  /** @internal */
   private dropSeries(now: number, byReason: Record<string, number>): ExportSnapshot['drops'] {
     this.drops.update(
       now,
@@ -143,6 +150,7 @@ export class ExportState {
     return this.drops.series().map((s) => ({ reason: s.series, count: s.values[0] }));
   }
 
+  /** @internal */
   /** Live streams by provider and state, in order of first appearance (no key string per stream). */
   private connections(): ExportSnapshot['connections'] {
     const out: ExportSnapshot['connections'] = [];

@@ -47,11 +47,17 @@ export function sanitizeInterfaceTable(v: unknown): InterfaceEntry[] {
 }
 
 export class InterfaceNames {
+  /** @internal */
   private byIndex = new Map<number, string>();
+  /** @internal */
   private byName = new Map<string, number>();
+  /** @internal */
   private readonly minRefreshMs: number;
+  /** @internal */
   private readonly clock: () => number;
+  /** @internal */
   private lastRefresh = -Infinity;
+  /** @internal */
   private running: Promise<void> | undefined;
   /** Enumerations done (initial one included). */
   refreshes = 0;
@@ -59,7 +65,7 @@ export class InterfaceNames {
   lastError?: unknown;
 
   constructor(
-    private readonly enumerate: InterfaceEnumerator,
+    /** @internal */ private readonly enumerate: InterfaceEnumerator,
     options: InterfaceNamesOptions = {},
   ) {
     this.minRefreshMs = options.minRefreshMs ?? 5000;
@@ -125,11 +131,13 @@ export class InterfaceNames {
     return this.running;
   }
 
+  /** @internal */
   private refreshIfDue(): void {
     if (this.running || this.clock() - this.lastRefresh < this.minRefreshMs) return;
     void this.refresh();
   }
 
+  /** @internal */
   private set(table: readonly InterfaceEntry[]): void {
     this.refreshes++;
     delete this.lastError;

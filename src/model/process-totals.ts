@@ -45,7 +45,9 @@ export function groupKey(s: Stream, by: GroupBy): string {
 }
 
 export class ProcessTotals {
+  /** @internal */
   private readonly groups = new Map<string, ProcessTotal>();
+  /** @internal */
   private readonly seen = new Map<string, Seen>();
 
   constructor(readonly by: GroupBy) {}

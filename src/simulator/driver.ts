@@ -17,7 +17,9 @@ export interface RealtimeOptions {
 }
 
 export class SimulationDriver {
+  /** @internal */
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** @internal */
   private last = 0;
 
   constructor(readonly kernel: SimKernel) {}

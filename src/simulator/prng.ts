@@ -3,6 +3,7 @@
  * tests replay a run exactly. Never use Math.random() in the simulator.
  */
 export class Rng {
+  /** @internal */
   private s: number;
 
   constructor(seed: number) {

@@ -218,8 +218,11 @@ function isAlive(o: WorldObject): boolean {
 }
 
 export class Simulator {
+  /** @internal */
   private closedFlag = false;
+  /** @internal */
   private readableListeners = new Set<() => void>();
+  /** @internal */
   private closeListeners = new Set<() => void>();
 
   constructor(

@@ -61,12 +61,19 @@ export class ReceiveBuffer {
   cc = 0;
   /** `sb_mbcnt`: storage bytes charged. */
   mbcnt = 0;
+  /** @internal */
   private readonly records: Record[] = [];
+  /** @internal */
   private head = 0;
+  /** @internal */
   private readonly crit: boolean;
+  /** @internal */
   private readonly mbufAccounting: boolean;
+  /** @internal */
   private readonly mhlen: number;
+  /** @internal */
   private readonly sbMax: number;
+  /** @internal */
   private readonly autorcvbufMax: number;
 
   constructor(opts: SockbufOptions = {}) {
@@ -112,6 +119,7 @@ export class ReceiveBuffer {
     return 0;
   }
 
+  /** @internal */
   /** `ctl_rcvbspace`: 0 when a message of `len` may be queued, ENOBUFS otherwise (may grow). */
   private admit(len: number, critical: boolean): number {
     const space = this.space();
@@ -175,6 +183,7 @@ export class ReceiveBuffer {
 
   // --- In-flight records (fd server): handed to a real socket but still charged here until the
   // reader has consumed them, so this queue stays the authority on what the kernel would drop.
+  /** @internal */
   private sent = 0;
 
   /** The oldest record not yet handed out, without dequeuing it. */
@@ -200,6 +209,7 @@ export class ReceiveBuffer {
     }
   }
 
+  /** @internal */
   /** `ctl_sbrcv_trim`: shrink a grown buffer back toward the ideal size, not below queued data. */
   private trim(): void {
     if (this.hiwat > this.idealSize) {

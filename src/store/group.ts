@@ -82,8 +82,9 @@ function add(r: { rxBytes: number; txBytes: number; rxPackets: number; txPackets
 
 /** Rows for `by`: largest (rx+tx) first, except day/hour which are in time order. */
 export class RowGrouper {
+  /** @internal */
   private readonly rows = new Map<string, UsageRow>();
-  constructor(private readonly by: UsageBy, private readonly dims: (id: number) => DimRow) {}
+  constructor(/** @internal */ private readonly by: UsageBy, /** @internal */ private readonly dims: (id: number) => DimRow) {}
 
   add(b: BucketRow): void {
     const dim = this.dims(b.dim);

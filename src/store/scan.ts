@@ -43,8 +43,11 @@ interface RawTotals {
 }
 
 export class UsageScanner {
+  /** @internal */
   private readonly minutes: SqliteStatement;
+  /** @internal */
   private readonly hours: SqliteStatement;
+  /** @internal */
   private readonly days: SqliteStatement;
 
   constructor(db: SqliteDatabase) {
@@ -78,6 +81,7 @@ export class UsageScanner {
     if (since < db) this.visitTotals(this.days.all(Math.ceil(since / DAY_MS), Math.ceil(db / DAY_MS)) as RawTotals[], DAY_MS, visit);
   }
 
+  /** @internal */
   private visitTotals(rows: RawTotals[], span: number, visit: (r: BucketRow) => void): void {
     for (const r of rows) {
       visit({ time: r.t * span, span, dim: r.dim, rxBytes: r.rx_bytes, txBytes: r.tx_bytes, rxPackets: r.rx_packets, txPackets: r.tx_packets, flows: r.flows });

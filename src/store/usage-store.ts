@@ -50,14 +50,19 @@ function dimKey(d: { process: string; pid?: number; app?: string; ifname: string
 }
 
 export class UsageStore implements UsageSink, UsageQuery {
+  /** @internal */
   private readonly dimIds = new Map<string, number>();
+  /** @internal */
   private dimRows = new Map<number, DimRow>();
+  /** @internal */
   private readonly st: Record<'dimGet' | 'dimPut' | 'minGet' | 'minPut' | 'hourAdd' | 'dayAdd' | 'flowPut' | 'flowCap' | 'openDel' | 'openPut' | 'metaGet' | 'metaPut', SqliteStatement>;
+  /** @internal */
   private readonly scanner: UsageScanner;
+  /** @internal */
   private readonly writeBatch: (b: FlushBatch) => void;
   readonly retention: Retention;
 
-  private constructor(private readonly db: SqliteDatabase, readonly path: string, retention: Retention, private readonly lock?: AgentLock) {
+  private constructor(/** @internal */ private readonly db: SqliteDatabase, readonly path: string, retention: Retention, /** @internal */ private readonly lock?: AgentLock) {
     this.retention = retention;
     this.st = {
       dimGet: db.prepare('SELECT id FROM dims WHERE process = ? AND pid = ? AND app = ? AND ifname = ? AND ifkind = ?'),
@@ -134,6 +139,7 @@ export class UsageStore implements UsageSink, UsageQuery {
     this.writeBatch(batch);
   }
 
+  /** @internal */
   private dimId(d: UsageDelta | FlushBatch['closed'][number]): number {
     const key = dimKey(d);
     let id = this.dimIds.get(key);
@@ -146,6 +152,7 @@ export class UsageStore implements UsageSink, UsageQuery {
     return id;
   }
 
+  /** @internal */
   private write(b: FlushBatch): void {
     const perHour = new Map<string, { hour: number; dim: number; slots: MinuteSlot[] }>();
     for (const d of b.deltas) {
@@ -177,6 +184,7 @@ export class UsageStore implements UsageSink, UsageQuery {
     this.prune(b.time);
   }
 
+  /** @internal */
   /**
    * Roll-up: every delta is already in the hour and day tables, so expiring fine buckets is only
    * a delete and can never change a total. The cuts say from when each table is complete.
@@ -202,6 +210,7 @@ export class UsageStore implements UsageSink, UsageQuery {
     if (deleted > 0) this.db.pragma('incremental_vacuum');
   }
 
+  /** @internal */
   private cuts(): Cuts {
     const get = (k: string) => (this.st.metaGet.get(k) as { value: number } | undefined)?.value ?? -Infinity;
     return { minuteCut: get('minute_cut'), hourCut: get('hour_cut') };
@@ -212,6 +221,7 @@ export class UsageStore implements UsageSink, UsageQuery {
     return (this.st.metaGet.get('last_flush') as { value: number } | undefined)?.value;
   }
 
+  /** @internal */
   private dim(id: number): DimRow {
     let d = this.dimRows.get(id);
     if (!d) {
@@ -221,6 +231,7 @@ export class UsageStore implements UsageSink, UsageQuery {
     return d;
   }
 
+  /** @internal */
   private buckets(since: number, until: number): BucketRow[] {
     const out: BucketRow[] = [];
     // One read transaction: a flush by the agent in between cannot make the parts inconsistent.

@@ -56,10 +56,15 @@ export class DatagramFdTransport implements Transport {
   readonly kind: string;
   readonly fd: number;
   readonly libc: Libc;
+  /** @internal */
   private readonly capacity: number;
+  /** @internal */
   private handlers: TransportHandlers | undefined;
+  /** @internal */
   private poller: Poller | undefined;
+  /** @internal */
   private paused = false;
+  /** @internal */
   private closed = false;
 
   /** Takes ownership of `fd` (an open, connected datagram socket): close() closes it. */
@@ -153,6 +158,7 @@ export class DatagramFdTransport implements Transport {
     this.finish(undefined);
   }
 
+  /** @internal */
   private finish(error: NtstatError | undefined): void {
     if (this.closed) return;
     this.closed = true;
@@ -165,6 +171,7 @@ export class DatagramFdTransport implements Transport {
     h?.onClose(error);
   }
 
+  /** @internal */
   private readonly onEvent = (status: number, disconnect: boolean): void => {
     if (this.closed) return;
     if (status < 0) {
@@ -177,6 +184,7 @@ export class DatagramFdTransport implements Transport {
     if (drained && disconnect) this.finish(undefined);
   };
 
+  /** @internal */
   /** Read until EAGAIN (true), or until paused/closed/the per-wake-up budget (false). */
   private drain(): boolean {
     const { libc } = this;

@@ -85,13 +85,21 @@ function transportError(what: string, e: unknown): NtstatError {
 
 export class MemoryTransport implements Transport {
   readonly kind = 'memory';
+  /** @internal */
   private handlers: TransportHandlers | undefined;
+  /** @internal */
   private paused = false;
+  /** @internal */
   private closed = false;
+  /** @internal */
   private scheduled = false;
+  /** @internal */
   private unsubscribe: (() => void) | undefined;
+  /** @internal */
   private readonly bufferBytes: number;
+  /** @internal */
   private readonly batch: number;
+  /** @internal */
   private readonly endpoint: KernelEndpoint;
 
   /** `kernel`: a Simulator (anything with its shape) or a KernelEndpoint. */
@@ -146,6 +154,7 @@ export class MemoryTransport implements Transport {
     this.finish();
   }
 
+  /** @internal */
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
@@ -155,12 +164,14 @@ export class MemoryTransport implements Transport {
     h?.onClose(undefined);
   }
 
+  /** @internal */
   private schedule(): void {
     if (this.scheduled || this.closed || this.paused || !this.handlers) return;
     this.scheduled = true;
     setImmediate(this.drain);
   }
 
+  /** @internal */
   /** One reader pass: up to `batch` recv()s, then yield to the event loop. */
   private readonly drain = (): void => {
     this.scheduled = false;
@@ -186,10 +197,15 @@ export function memoryPair(opts: MemoryTransportOptions = {}): { transport: Memo
 }
 
 export class MemoryPeer implements KernelEndpoint {
+  /** @internal */
   private readonly queue: Uint8Array[] = [];
+  /** @internal */
   private readonly readable = new Set<() => void>();
+  /** @internal */
   private readonly closers: (() => void)[] = [];
+  /** @internal */
   private readonly receivers: ((d: Uint8Array) => void)[] = [];
+  /** @internal */
   private closed = false;
 
   // ---- the peer's side

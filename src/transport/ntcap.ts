@@ -201,13 +201,17 @@ export function parseNtcap(bytes: Uint8Array): NtcapReader {
  * ones. `flush()` forces them out; `close()` flushes and fsyncs.
  */
 export class NtcapWriter {
+  /** @internal */
   private fd: number | undefined;
+  /** @internal */
   private buffered: Uint8Array[] = [];
+  /** @internal */
   private bufferedBytes = 0;
+  /** @internal */
   private closedFlag = false;
   recordsWritten = 0;
 
-  constructor(path: string, header: NtcapHeader, private readonly flushBytes = 64 * 1024) {
+  constructor(path: string, header: NtcapHeader, /** @internal */ private readonly flushBytes = 64 * 1024) {
     try {
       this.fd = openSync(path, 'wx');
     } catch (e) {

@@ -48,8 +48,11 @@ export function openDatagramSocketPair(options: SocketPairOptions = {}): [number
  */
 export class FdEndpoint {
   readonly transport: DatagramFdTransport;
+  /** @internal */
   private receivers: ((datagram: Uint8Array, truncated: boolean) => void)[] = [];
+  /** @internal */
   private closers: (() => void)[] = [];
+  /** @internal */
   private started = false;
 
   /** Takes ownership of `fd`. */
@@ -95,6 +98,7 @@ export class FdEndpoint {
     this.transport.close();
   }
 
+  /** @internal */
   private ensureStarted(): void {
     if (this.started || this.transport.isClosed) return;
     this.started = true;

@@ -7,7 +7,9 @@ import { Direction, NtcapWriter, type NtcapHeader } from './ntcap.js';
 
 export class RecordingTransport implements Transport {
   readonly kind: string;
+  /** @internal */
   private readonly writer: NtcapWriter;
+  /** @internal */
   private flushTimer?: NodeJS.Timeout;
 
   /**
@@ -15,10 +17,10 @@ export class RecordingTransport implements Transport {
    * a replay sees the times the live client saw (the same rates and event times).
    */
   constructor(
-    private readonly inner: Transport,
+    /** @internal */ private readonly inner: Transport,
     path: string,
     header: NtcapHeader,
-    private readonly clock: () => number = Date.now,
+    /** @internal */ private readonly clock: () => number = Date.now,
   ) {
     this.kind = `${inner.kind}+record`;
     this.writer = new NtcapWriter(path, { created: new Date().toISOString(), ...header });
@@ -57,11 +59,13 @@ export class RecordingTransport implements Transport {
     return this.inner.setReceiveBufferSize?.(bytes);
   }
 
+  /** @internal */
   private timeNs(): bigint {
     // Microseconds, exactly representable both ways (ns since the epoch exceed 2^53).
     return BigInt(Math.round(this.clock() * 1000)) * 1000n;
   }
 
+  /** @internal */
   private finish(): void {
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushTimer = undefined;

@@ -109,8 +109,11 @@ export class Connection {
   queryContext = 0n;
   querySeq = 0;
   privileged: boolean;
+  /** @internal */
   private nextSrcref32 = 1;
+  /** @internal */
   private nextSrcref = 0n;
+  /** @internal */
   private accumulated: { parts: Uint8Array[]; size: number; kinds: { kind: MessageKindName; srcref: bigint }[] } | undefined;
   /** True while handling a request (drops are then request-path, not unsolicited). */
   inRequest = false;
@@ -120,7 +123,9 @@ export class Connection {
   /** Messages successfully queued, by kind (records, not batches). */
   readonly produced = zeroKinds();
   producedMessages = 0;
+  /** @internal */
   private readonly dropLogLimit: number;
+  /** @internal */
   private readonly recordRemoved: boolean;
   /** Called after every successful enqueue (transports wake their reader). */
   onEnqueue?: () => void;
@@ -147,6 +152,7 @@ export class Connection {
 
   // ------------------------------------------------------------------ queueing
 
+  /** @internal */
   private recordDrop(kind: MessageKindName, context: bigint, flags: number, srcref?: bigint, messages?: { kind: MessageKindName; srcref: bigint }[]): void {
     const d = this.drops;
     d.total++;
@@ -172,6 +178,7 @@ export class Connection {
     return 0;
   }
 
+  /** @internal */
   /** Cheap pre-check for non-critical messages so dropped ones are never encoded. */
   private fits(len: number): boolean {
     const q = this.queue;
@@ -191,6 +198,7 @@ export class Connection {
 
   // ------------------------------------------------------------------ sources
 
+  /** @internal */
   private allocSrcref(): bigint {
     if (!this.profile.srcref32) return ++this.nextSrcref;
     // 10.11: 32-bit counter from 1, skipping refs in use, wrapping before ALL, giving up after
@@ -251,6 +259,7 @@ export class Connection {
 
   // ------------------------------------------------------------------ building blocks
 
+  /** @internal */
   private descriptorOf(src: Source): Uint8Array | number {
     const p = src.provider;
     if (!p.layout) return EOPNOTSUPP;
@@ -259,10 +268,12 @@ export class Connection {
     return descriptorBytes(p.layout, v);
   }
 
+  /** @internal */
   private zeroBytesFiltered(src: Source, c: Counts): boolean {
     return (src.filter & this.bits.srcNoZeroBytes) !== 0 && c.rxBytes === 0 && c.txBytes === 0;
   }
 
+  /** @internal */
   /** Extension items the client asked for and the source has (sizes first, like the kernel). */
   private extensionItems(src: Source, aggregated: boolean): { items: ExtensionItem[]; bytes: number } {
     const mask = this.filterFor(src.provider.id).extensions;
@@ -384,6 +395,7 @@ export class Connection {
     return 0;
   }
 
+  /** @internal */
   /** `nstat_accumulate_msg`: append to the 4 KB batch, flushing first when it does not fit. */
   private accumulate(msg: Uint8Array, kind: MessageKindName, srcref: bigint): number {
     const MAX = 4096;

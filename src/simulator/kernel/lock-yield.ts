@@ -25,6 +25,7 @@ export interface NstatStats {
 }
 
 export class LockYield {
+  /** @internal */
   private readonly rng: Rng;
 
   /** `chance`: probability that the lock is contended after each source past the fifth (0 = never). */

@@ -47,7 +47,9 @@ export class SourceList {
   head?: Source;
   tail?: Source;
   size = 0;
+  /** @internal */
   private readonly bySrcref = new Map<bigint, Source>();
+  /** @internal */
   private readonly byObject = new Map<WorldObject, Source[]>();
 
   insertHead(s: Source): void {

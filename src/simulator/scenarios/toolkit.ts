@@ -109,9 +109,10 @@ function interfaceLife(w: World, m: { lo0: NetInterface; en0: NetInterface; en5?
 }
 
 export class AppPool {
+  /** @internal */
   private readonly procs: { app: AppProfile; proc: Process }[] = [];
   constructor(
-    private readonly ctx: ScenarioContext,
+    /** @internal */ private readonly ctx: ScenarioContext,
     apps: readonly AppProfile[] = APPS,
   ) {
     for (const app of apps) this.procs.push({ app, proc: ctx.world.spawn(app.name) });

@@ -9,7 +9,9 @@ interface Entry {
 }
 
 export class Scheduler {
+  /** @internal */
   private heap: Entry[] = [];
+  /** @internal */
   private seq = 0;
   now = 0;
 
@@ -50,6 +52,7 @@ export class Scheduler {
     if (t > this.now) this.now = t;
   }
 
+  /** @internal */
   private pop(): Entry {
     const h = this.heap;
     const top = h[0];

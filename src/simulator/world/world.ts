@@ -66,11 +66,17 @@ export class World {
   readonly connFlows = new Map<number, ConnFlow>();
   readonly subflows = new Map<number, UdpSubflow>();
 
+  /** @internal */
   private nextId = 1;
+  /** @internal */
   private nextPid = 300;
+  /** @internal */
   private nextUpid = 1000;
+  /** @internal */
   private readonly routing = new RouteTable(this);
+  /** @internal */
   private readonly sockets = new KernelSockets(this, this.routing);
+  /** @internal */
   private readonly flows = new UserlandFlows(this);
 
   constructor(opts: WorldOptions = {}) {
