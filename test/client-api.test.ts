@@ -54,7 +54,11 @@ for (const [name, surface] of [['idiomatic', idiomatic], ['libntstat-compatible'
       const seen: Seen = { added: [], removed: [], updates: 0 };
       const driver = new SimulationDriver(kernel);
       const s = await surface(kernel, transport, seen);
-      for (let i = 0; i < 30; i++) {
+      // At least 30 steps of 100 ms; then more (bounded by steps, not by this machine's speed)
+      // until the client's real 50 ms poll timer has caught up: under load ~14 on 2 cores the
+      // first 30 steps once passed before any poll had reported an update.
+      const enough = (): boolean => seen.updates > 0 && seen.added.length > 5 && seen.removed.some((x) => (x.counts?.rxBytes ?? 0) > 0);
+      for (let i = 0; i < 300 && (i < 30 || !enough()); i++) {
         driver.step(100);
         await new Promise((r) => setTimeout(r, 10));
       }
