@@ -13,6 +13,7 @@ import { formatSysinfoLog } from '../src/cli/format-sysinfo.js';
 import { STREAM_COLUMNS } from '../src/cli/columns.js';
 import { parseCli } from '../src/cli/options.js';
 import { runEventView } from '../src/cli/run-live.js';
+import { main } from '../src/cli/main.js';
 import { renderTop, type TopModel } from '../src/cli/top-render.js';
 import { SimKernel, SimulationDriver } from '../src/simulator/index.js';
 import { MemoryTransport } from '../src/transport/memory.js';
@@ -123,4 +124,11 @@ test('ntstat log --simulate --privileged --all: sysinfo reports appear in the lo
   assert.ok(n > 0);
   for (let i = 1; i <= n; i++) assert.match(lines[at + i], /^ {2}key:\d+ \S/);
   assert.ok(lines.some((l) => l.startsWith(' + ') || l.startsWith('+ ')), 'stream events too');
+});
+
+test('doctor --simulate --privileged lists sysinfo as available (an unprivileged client gets EPERM: cli-live.test.ts)', async () => {
+  let out = '';
+  const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, env: {}, platform: 'linux' as const };
+  assert.equal(await main(['doctor', '--simulate', '--macos', '15', '--privileged'], io), 0);
+  assert.match(out, /^ {2}available\s+sysinfo$/m);
 });

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { mock } from 'node:test';
 import { escapeTerminal } from '../src/cli/escape.js';
 import { createNetworkStatisticsClient } from '../src/client/compat.js';
+import { NetworkStatisticsClient } from '../src/client/client.js';
+import { NtstatError } from '../src/errors.js';
+import { ReplayTransport } from '../src/transport/replay.js';
 import { applyCounts, newStream } from '../src/model/stream.js';
 import { dialectFor, encodeMessage, type Counts } from '../src/protocol/index.js';
 import { MemoryTransport } from '../src/transport/memory.js';
@@ -89,4 +92,23 @@ test('compat run() ends when the kernel closes the socket (and the client is no 
   await run;
   assert.equal(ended, true);
   assert.equal(c.isConnected(), false);
+});
+
+test('a live kernel closing the socket is an error (ERR_NTSTAT_TRANSPORT, the CLI exits 1); a replay reaching its end is not', async () => {
+  const { k } = quietKernel();
+  const client = new NetworkStatisticsClient({ transport: new MemoryTransport(k), dialect: D13, interval: 0, providers: ['tcp'] });
+  const errors: unknown[] = [];
+  client.on('error', (e) => errors.push(e));
+  await client.connect();
+  k.kernelClose();
+  await client.closed();
+  assert.equal(client.state, 'closed');
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof NtstatError && errors[0].code === 'ERR_NTSTAT_TRANSPORT', String(errors[0]));
+  const replay = new NetworkStatisticsClient({ transport: new ReplayTransport([]), dialect: D13, passive: true, interval: 0 });
+  const replayErrors: unknown[] = [];
+  replay.on('error', (e) => replayErrors.push(e));
+  await replay.connect();
+  await replay.closed();
+  assert.deepEqual(replayErrors, []);
 });

@@ -122,6 +122,38 @@ describe('client: interface events equal the world (every layout family with ifn
     }
   });
 
+  test('an interface that appears later (a VPN utun) is added after a sweep; one that goes away is removed', async () => {
+    const kernel = new SimKernel({ dialect: '11215.61.5', scenario: 'bare', seed: 5 });
+    const w = kernel.world;
+    const names = new InterfaceNames(() => [...w.interfaces.values()].filter((i) => i.attached).map((i) => ({ index: i.ifindex, name: i.name })));
+    const events: InterfaceEvent[] = [];
+    const client = new NetworkStatisticsClient({ transport: new MemoryTransport(kernel.connect()), dialect: kernel.dialect, interval: 0, providers: ['ifnet'], clock: () => kernel.now, interfaceNames: names });
+    client.on('interface', (ev) => events.push(ev));
+    try {
+      await client.connect();
+      await client.sweep();
+      await settle();
+      assert.equal(client.interfaces().length, 6);
+      const utun3 = w.addInterface({ ifindex: 21, name: 'utun3', kind: 'utun', description: 'utun' });
+      await names.refresh(); // as a flow on an unknown index would trigger (interface-names.ts)
+      await client.sweep(); // sees the new name: ADD_SRC
+      await settle();
+      await client.sweep(); // reports it
+      await settle();
+      const added = events.filter((e) => e.interface.name === 'utun3');
+      assert.deepEqual(added.map((e) => [e.change, e.interface.index, e.interface.kind, e.initial ?? false]), [['added', 21, 'other', false]]);
+      w.detachInterface(utun3);
+      kernel.advance(61_000); // the idle check finds it gone (§3.4): goodbye
+      await settle();
+      await client.sweep();
+      await settle();
+      assert.equal(events.filter((e) => e.interface.name === 'utun3').at(-1)?.change, 'removed');
+      assert.ok(!client.interfaces().some((i) => i.name === 'utun3'));
+    } finally {
+      client.stop();
+    }
+  });
+
   test('a threshold notice (SRC_COUNTS, context 0) becomes an interface update without a sweep; the threshold is checked', async () => {
     const kernel = new SimKernel({ dialect: '11215.61.5', scenario: 'bare', seed: 5 });
     const events: InterfaceEvent[] = [];

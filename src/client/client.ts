@@ -23,7 +23,7 @@ import type { Dialect } from '../protocol/dialect.js';
 import type { Stream } from '../model/stream.js';
 import { selfTestSummary, type SelfTestResult } from './calibration.js';
 import { EventFanout } from './event-fanout.js';
-import { InterfaceEventSource } from './ifnet.js';
+import { followInterfaces, InterfaceEventSource } from './ifnet.js';
 import { interfaceFromStream, type InterfaceStat } from '../model/interface.js';
 import { IncomingHandler } from './incoming.js';
 import { LossLedger } from './loss-ledger.js';
@@ -73,11 +73,13 @@ export class NetworkStatisticsClient extends EventEmitter {
     };
     const emit: ClientEmit = (event, ...args) => this.emit(event, ...args);
     const s = (this.session = new ClientSession(opts, options.clock ?? Date.now, emit, () => this.shutdown()));
-    this.fanout = new EventFanout(emit, new InterfaceEventSource(() => s.dialect!, s.ifnetNames, () => s.table?.initialPhase ?? false));
+    this.fanout = new EventFanout(emit, new InterfaceEventSource(() => s.dialect!, s.ifnetNames, () => s.table?.initialPhase ?? false, s.ifnetWatched));
     this.loss = new LossLedger(s, this.fanout, { sweeping: () => this.sweeper.sweeping !== undefined, sweep: () => this.sweep() });
     this.channel = new RequestChannel(s, this.loss);
     this.sweeper = new Sweeper(s, this.channel, this.loss, this.fanout);
     this.incoming = new IncomingHandler(s, this.sweeper, this.loss, this.fanout);
+    // Interfaces that appear later get their ifnet source after a sweep (ifnet.ts).
+    this.on('sweep', () => followInterfaces(s, this.channel));
     // An 'error' event without a listener would throw; errors are also reported via promises.
     this.on('error', () => undefined);
   }

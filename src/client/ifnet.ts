@@ -118,6 +118,8 @@ export class InterfaceEventSource {
     private readonly names: ReadonlyMap<number, string>,
     /** The table still holds the subscription's first view (`initial` streams). */
     private readonly initialPhase: () => boolean,
+    /** Indexes with an ifnet source: a removed interface leaves it (followInterfaces re-adds it). */
+    private readonly watched?: Set<number>,
   ) {}
 
   convert(ev: StreamEvent): InterfaceEvent | undefined {
@@ -126,6 +128,8 @@ export class InterfaceEventSource {
     if (this.dialect().inferred) return undefined;
     const id = ev.stream.id;
     if (ev.event === 'removed') {
+      const index = ev.stream.ifindex;
+      if (index !== undefined) this.watched?.delete(index);
       if (!this.announced.delete(id)) return undefined;
       return interfaceEventFrom(this.dialect(), ev, this.names);
     }
@@ -163,10 +167,41 @@ export async function subscribeInterfaces(s: ClientSession, channel: RequestChan
     if (e instanceof NtstatError && e.code === 'ERR_NTSTAT_USAGE') throw e;
     r = { available: false, reason: (e as Error).message, added: [], refused: [] };
   }
-  for (const i of r.added) if (i.name !== undefined) s.ifnetNames.set(i.index, i.name);
+  for (const i of r.added) {
+    s.ifnetWatched.add(i.index);
+    if (i.name !== undefined) s.ifnetNames.set(i.index, i.name);
+  }
   const status: ProviderStatus = { provider: 'ifnet', available: r.available };
   if (r.reason !== undefined) status.reason = r.reason;
   if (r.errno !== undefined) status.errno = r.errno;
   s.providerStatus.set('ifnet', status);
   if (!r.available) s.emit('warning', `interfaces (ifnet provider) unavailable: ${r.reason}`);
+}
+
+/**
+ * Interfaces that appear after the subscription (a VPN's utun, a dock's Ethernet), called after
+ * each sweep: every index the source's enumeration lists without an ifnet source gets its ADD_SRC
+ * (silent success; the next sweep reports it). A refusal is not retried. Without an enumeration
+ * (probing) the set stays as subscribed.
+ */
+export function followInterfaces(s: ClientSession, channel: RequestChannel): void {
+  const names = s.opts.interfaceNames;
+  const id = s.dialect ? providerId(s.dialect, 'ifnet') : undefined;
+  if (!names || id === undefined || s.providerStatus.get('ifnet')?.available !== true || s.state !== 'running') return;
+  for (const c of s.ifnetRequests.splice(0)) s.pending.forget(c);
+  const threshold = s.opts.ifnetThreshold ?? DEFAULT_IFNET_THRESHOLD;
+  for (const e of names.entries()) {
+    if (s.ifnetWatched.has(e.index)) continue;
+    s.ifnetWatched.add(e.index);
+    s.ifnetNames.set(e.index, e.name);
+    const context = s.pending.allocate();
+    // An ERROR is expected (kept from reaching 'kernelError'); a success is silent.
+    s.pending.expect(context, () => undefined);
+    s.ifnetRequests.push(context);
+    try {
+      channel.send({ kind: 'addSrc', context, flags: 0, provider: id, param: encodeIfnetAddParam(s.dialect!, e.index, threshold) });
+    } catch {
+      return; // the transport failed: the channel reported it
+    }
+  }
 }

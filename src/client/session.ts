@@ -33,6 +33,9 @@ export class ClientSession {
   flushSignal?: FlushFailureSignal;
   /** Interface names from the enumeration the ifnet subscription used (ifnet.ts). */
   readonly ifnetNames = new Map<number, string>();
+  /** Interface indexes with an ifnet source (or refused), and contexts of later ADD_SRCs (ifnet.ts). */
+  readonly ifnetWatched = new Set<number>();
+  readonly ifnetRequests: bigint[] = [];
 
   constructor(
     readonly opts: ResolvedClientOptions,

@@ -460,10 +460,12 @@ const DECODE_CODES = new Set(['ERR_NTSTAT_MALFORMED', 'ERR_NTSTAT_RANGE']);
 
 /**
  * decodeDatagram under the invariants: returns, or throws NtstatError MALFORMED/RANGE with an
- * offset inside the input; bounded time (`maxMs` + 20 µs per byte); the output holds no more
- * bytes than the input. Violations throw InvariantError.
+ * offset inside the input; the output holds no more bytes than the input; and it returns at all
+ * (`maxMs` + 20 µs per byte is a hang guard, not a speed test: a loaded 2-core machine once took
+ * 298 ms for one 1 331-byte case under GC, so the budget is the suite's usual 5 s. Speed lives in
+ * `npm run bench`). Violations throw InvariantError.
  */
-export function checkDecode(bytes: Uint8Array, d: Dialect, skip: boolean, maxMs = 250): DecodeCheck {
+export function checkDecode(bytes: Uint8Array, d: Dialect, skip: boolean, maxMs = 5000): DecodeCheck {
   const t0 = performance.now();
   let messages: Message[] | undefined;
   let error: NtstatError | undefined;
