@@ -47,14 +47,20 @@ const compat: Surface = async (kernel, transport, seen) => {
 
 for (const [name, surface] of [['idiomatic', idiomatic], ['libntstat-compatible', compat]] as const) {
   describe(`${name} surface`, () => {
-    test('streams arrive with process and addresses, closed ones leave with final counters; stop ends run()', async () => {
+    test('streams arrive with process and addresses, closed ones leave with final counters; stop ends run()', async (t) => {
       const kernel = new SimKernel({ dialect: '4570.1.46', scenario: 'browser-burst', seed: 3, scale: 0.3 });
       const sim = kernel.connect();
       const transport = new MemoryTransport(sim);
       const seen: Seen = { added: [], removed: [], updates: 0 };
       const driver = new SimulationDriver(kernel);
       const s = await surface(kernel, transport, seen);
-      for (let i = 0; i < 30; i++) {
+      // A failed assertion must not leave the client's poll timer running: the file would never exit.
+      t.after(() => s.stop());
+      // At least 30 steps of 100 ms; then more (bounded by steps, not by this machine's speed)
+      // until the client's real 50 ms poll timer has caught up: under load ~14 on 2 cores the
+      // first 30 steps once passed before any poll had reported an update.
+      const enough = (): boolean => seen.updates > 0 && seen.added.length > 5 && seen.removed.some((x) => (x.counts?.rxBytes ?? 0) > 0);
+      for (let i = 0; i < 300 && (i < 30 || !enough()); i++) {
         driver.step(100);
         await new Promise((r) => setTimeout(r, 10));
       }
