@@ -172,6 +172,10 @@ export class NetworkStatisticsClient extends EventEmitter {
         return;
       }
       s.state = 'subscribing';
+      // From here until the self-test's verdict, nothing is decoded into the table: a source that
+      // comes and goes while we subscribe or load the self-test would otherwise be reported through
+      // the unverified layout (seen under load: a UDP flow printed with pid 4 and a garbled name).
+      s.calibrating = this.selfTestWanted();
       await subscribe(s, this.channel);
       if (s.state !== 'subscribing') return;
       s.state = 'running';
@@ -195,14 +199,29 @@ export class NetworkStatisticsClient extends EventEmitter {
   }
 
   /** @internal */
+  private selfTestSkippedForPid(): boolean {
+    // The kernel reports only that pid's sources: our calibration flows would be invisible.
+    const pid = this.session.opts.pid;
+    return pid !== undefined && pid !== process.pid;
+  }
+
+  /** @internal */
+  private selfTestWanted(): boolean {
+    const s = this.session;
+    const mode = s.opts.selfTest ?? 'auto';
+    if (mode === 'never' || (mode === 'auto' && s.dialect!.verified)) return false;
+    return !this.selfTestSkippedForPid();
+  }
+
+  /** @internal */
   /** The layout self-test before the first sweep (calibration.ts). */
   private async calibrate(): Promise<void> {
     const s = this.session;
-    const mode = s.opts.selfTest ?? 'auto';
-    if (mode === 'never' || (mode === 'auto' && s.dialect!.verified)) return;
-    if (s.opts.pid !== undefined && s.opts.pid !== process.pid) {
-      // The kernel reports only that pid's sources: our calibration flows would be invisible.
-      this.emit('warning', `layout self-test skipped: the subscription is limited to pid ${s.opts.pid}; values come from the unverified layout`);
+    if (!this.selfTestWanted()) {
+      s.calibrating = false;
+      if (this.selfTestSkippedForPid()) {
+        this.emit('warning', `layout self-test skipped: the subscription is limited to pid ${s.opts.pid}; values come from the unverified layout`);
+      }
       return;
     }
     const { runSelfTest } = await import('./calibration.js');
