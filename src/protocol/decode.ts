@@ -94,11 +94,11 @@ export function countsOps(layout: StructLayout): CountOp[] {
   return ops;
 }
 
-type CountsReader = (dv: DataView, base: number) => Counts;
+export type CountsReader = (dv: DataView, base: number) => Counts;
 const countsReaders = new WeakMap<StructLayout, CountsReader>();
 
 /** Counts reader specialised to the dialect's nstat_counts order (see fields.ts readStruct on why). */
-function countsReader(layout: StructLayout): CountsReader {
+export function countsReader(layout: StructLayout): CountsReader {
   let r = countsReaders.get(layout);
   if (r) return r;
   const ops = countsOps(layout);
