@@ -162,23 +162,73 @@ const ROLE_LISTENER = 0x2000000;
 const ROLE_INBOUND = 0x4000000;
 const ROLE_OUTBOUND = 0x8000000;
 
+/**
+ * Streams are built by this constructor rather than as an object literal so that all their fields
+ * sit inside the object (issue 17, heap per stream). A literal gets exactly the slots of its own
+ * keys; the ~17 fields a stream gains from its first descriptor and its counts then go to a
+ * separate property array that V8 regrows three slots at a time (six reallocations, 160 B kept for
+ * a TCP stream). A constructor's objects get spare in-object slots instead, which V8 trims, after
+ * its first few objects ("slack tracking"), to the most fields any of them then has; prime() makes
+ * that "most" a whole TCP stream (29 fields, rates included), so later streams never need the
+ * property array (256 B in one object instead of 120 + 160). `prototype` is Object.prototype:
+ * the objects are plain (prototype, `constructor`, deep equality to a literal, util.inspect), and
+ * key order is the literal's. The fields absent at creation stay absent until the data exists.
+ */
+interface StreamRecordConstructor {
+  new (srcref: bigint, provider: StreamProvider, kind: ProviderName | 'unknown', providerId: number, userland: boolean, now: number, shapeOnly?: boolean): Stream;
+}
+const StreamRecord = function (this: Stream, srcref: bigint, provider: StreamProvider, kind: ProviderName | 'unknown', providerId: number, userland: boolean, now: number, shapeOnly?: boolean) {
+  this.id = srcref.toString();
+  this.srcref = srcref;
+  this.provider = provider;
+  this.providerKind = kind;
+  this.providerId = providerId;
+  this.userland = userland;
+  this.interface = 'unknown';
+  this.listener = false;
+  this.failed = false;
+  this.firstSeen = now;
+  this.lastUpdated = now;
+  this.closed = false;
+  // Only for prime(). V8 sizes a constructor's objects from the `this.x =` assignments in its body
+  // (plus eight), so these also make room for the fields below before slack tracking trims it.
+  if (shapeOnly) {
+    this.descriptor = undefined;
+    this.local = undefined;
+    this.remote = undefined;
+    this.family = 4;
+    this.ifindex = 0;
+    this.state = '';
+    this.direction = 'outbound';
+    this.pid = 0;
+    this.process = '';
+    this.epid = 0;
+    this.upid = 0;
+    this.eupid = 0;
+    this.uuid = '';
+    this.euuid = '';
+    this.counts = undefined;
+    this.rxBytesPerSec = 0;
+    this.txBytesPerSec = 0;
+  }
+} as unknown as StreamRecordConstructor;
+StreamRecord.prototype = Object.prototype as Stream;
+
+let primed = false;
+/**
+ * Build throwaway records with a TCP stream's final fields, in the order a stream gains them,
+ * while slack tracking watches the constructor's first objects (V8 watches seven).
+ */
+function prime(): void {
+  primed = true;
+  for (let i = 0; i < 8; i++) new StreamRecord(0n, 'tcp', 'tcp', 0, false, 0, true);
+}
+
 export function newStream(dialect: Dialect, srcref: bigint, providerIdNum: number, now: number): Stream {
   const kind = providerName(dialect, providerIdNum);
   const [provider, userland, subflow] = kind ? PUBLIC_PROVIDER[kind] : (['unknown', false] as [StreamProvider, boolean]);
-  const s: Stream = {
-    id: srcref.toString(),
-    srcref,
-    provider,
-    providerKind: kind ?? 'unknown',
-    providerId: providerIdNum,
-    userland,
-    interface: 'unknown',
-    listener: false,
-    failed: false,
-    firstSeen: now,
-    lastUpdated: now,
-    closed: false,
-  };
+  if (!primed) prime();
+  const s = new StreamRecord(srcref, provider, kind ?? 'unknown', providerIdNum, userland, now);
   if (subflow) s.subflow = true;
   if (dialect.inferred) s.layout = 'inferred';
   return s;
