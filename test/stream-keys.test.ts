@@ -94,6 +94,7 @@ test('streams are plain objects: Object.prototype, deep-equal to a literal copy,
   // Streams are built by a constructor whose prototype is Object.prototype (model/stream.ts,
   // StreamRecord): nothing of that may show.
   let checked = 0;
+  let zeroRtt = 0;
   await shapesOf('d10002', 'idle-laptop', (s) => {
     assert.equal(Object.getPrototypeOf(s), Object.prototype);
     assert.equal(s.constructor, Object);
@@ -101,7 +102,16 @@ test('streams are plain objects: Object.prototype, deep-equal to a literal copy,
     assert.deepStrictEqual({ ...s }, s);
     assert.ok(inspect(s, { depth: 0 }).startsWith('{'), inspect(s, { depth: 0 }).slice(0, 40));
     assert.equal(Object.prototype.toString.call(s), '[object Object]');
+    // Counts without RTT come from a constructor of their own (model/stream.ts, NoRttCounts).
+    for (const o of [s.counts, s.descriptor]) {
+      if (!o) continue;
+      assert.equal(Object.getPrototypeOf(o), Object.prototype);
+      assert.deepStrictEqual(o, { ...o });
+      assert.ok(inspect(o, { depth: 0 }).startsWith('{'));
+    }
+    if (s.counts && s.counts.minRtt === 0) zeroRtt++;
     checked++;
   });
   assert.ok(checked > 50, `${checked} streams checked`);
+  assert.ok(zeroRtt > 10, `${zeroRtt} streams with counts without RTT checked`);
 });

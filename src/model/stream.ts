@@ -89,6 +89,7 @@ const PUBLIC_PROVIDER: Record<ProviderName, [StreamProvider, boolean, boolean?]>
  */
 export function toStreamCounts(c: Counts): StreamCounts {
   if (c.cellRxBytes !== undefined && c.cellTxBytes !== undefined && c.wifiRxBytes !== undefined && c.wifiTxBytes !== undefined && c.wiredRxBytes !== undefined && c.wiredTxBytes !== undefined) {
+    if (c.minRtt === 0 && c.avgRtt === 0 && c.varRtt === 0) return new NoRttCounts(c);
     return {
       rxPackets: c.rxPackets,
       rxBytes: c.rxBytes,
@@ -138,6 +139,43 @@ export function toStreamCounts(c: Counts): StreamCounts {
   if (c.wiredTxBytes !== undefined) out.wiredTxBytes = c.wiredTxBytes;
   return out;
 }
+
+/**
+ * toStreamCounts' first shape for counts without RTT (UDP, a connection not yet measured): the
+ * same keys, order and values, from a constructor of its own (prototype Object.prototype, so the
+ * objects stay plain). V8 gives every object whose keys come in the same order from object
+ * literals one hidden class, with one representation per field; the RTT fields of TCP's counts
+ * are fractional, so every counts object carried a 16 B box per RTT field, zeros included. These
+ * objects have their own hidden class whose RTT fields only ever hold the small integer 0, stored
+ * inline (issue 17: -48 B per UDP stream).
+ */
+interface NoRttCountsConstructor {
+  new (c: Counts): StreamCounts;
+}
+const NoRttCounts = function (this: StreamCounts, c: Counts) {
+  this.rxPackets = c.rxPackets;
+  this.rxBytes = c.rxBytes;
+  this.txPackets = c.txPackets;
+  this.txBytes = c.txBytes;
+  this.rxDuplicateBytes = c.rxDuplicateBytes;
+  this.rxOutOfOrderBytes = c.rxOutOfOrderBytes;
+  this.txRetransmit = c.txRetransmit;
+  this.connectAttempts = c.connectAttempts;
+  this.connectSuccesses = c.connectSuccesses;
+  this.minRtt = 0;
+  this.avgRtt = 0;
+  this.varRtt = 0;
+  this.cellRxBytes = c.cellRxBytes;
+  this.cellTxBytes = c.cellTxBytes;
+  this.wifiRxBytes = c.wifiRxBytes;
+  this.wifiTxBytes = c.wifiTxBytes;
+  this.wiredRxBytes = c.wiredRxBytes;
+  this.wiredTxBytes = c.wiredTxBytes;
+  this.minRttMs = 0;
+  this.avgRttMs = 0;
+  this.varRttMs = 0;
+} as unknown as NoRttCountsConstructor;
+NoRttCounts.prototype = Object.prototype as StreamCounts;
 
 /** Interface medium from `ifnet_properties` bits, using the dialect's own constants. */
 export function interfaceKind(dialect: Dialect, props: number | undefined): InterfaceKind {
