@@ -140,22 +140,13 @@ describe('future layouts: self-test verdict and every printed value vs ground tr
 // ---------------------------------------------------------------------------------------------
 // The CLI, over --simulate and over --socket against `ntstat serve` (child processes).
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { spawnNtstat } from './helpers/cli-child.js';
 
-const bin = resolve(fileURLToPath(import.meta.url), '../../../dist/cli/bin.js');
 
-function ntstat(args: string[]): { done: Promise<{ code: number | null; out: string; err: string }>; kill(): void } {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return { done: new Promise((r) => child.on('close', (code) => r({ code, out, err }))), kill: () => child.kill('SIGTERM') };
-}
+const ntstat = spawnNtstat;
 
 const waitFor = async (ready: () => boolean) => {
   // Bounded by a number of polls (the server creates PATH.flows once it listens).

@@ -7,7 +7,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,9 +25,9 @@ import type { CliIo } from '../src/cli/io.js';
 import { settle } from './helpers/client-sim.js';
 import type { Flow } from '../src/simulator/world/entities.js';
 import { parseExposition } from './helpers/exposition.js';
+import { spawnNtstat } from './helpers/cli-child.js';
 
 const repo = resolve(fileURLToPath(import.meta.url), '../../..');
-const bin = join(repo, 'dist/cli/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'ntstat-ifnames-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 const EPOCH = Date.UTC(2026, 2, 1, 9, 0, 0);
@@ -185,14 +184,7 @@ test('replay: the capture header records the interface table; replayed flows car
   for (const e of oldEvents) if (e.provider !== 'ifnet') assert.equal(e.ifname, undefined);
 });
 
-function ntstat(args: string[]): { done: Promise<{ code: number | null; out: string; err: string }>; kill(): void } {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  return { done: new Promise((r) => child.on('close', (code) => r({ code, out, err }))), kill: () => child.kill('SIGTERM') };
-}
+const ntstat = spawnNtstat;
 
 test('over --socket: json names flows from serve\'s side channel', async () => {
   const truth = simTruth();

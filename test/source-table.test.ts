@@ -121,3 +121,46 @@ test('memory of ended srcrefs is bounded under churn', () => {
   assert.ok(ended.size <= SourceTable.ENDED_MEMORY, `ended set has ${ended.size}`);
   assert.equal(t.size, 0);
 });
+
+test('bookkeeping reused after removals keeps sources apart: pending counts, announcements and sweeps follow their own srcref', () => {
+  // The table keeps per-source state in reusable slots (issue 17): sources added after others
+  // ended take their places. Every expected value here follows from the messages fed.
+  const t = new SourceTable(d);
+  const added = (r: bigint) => ({ ...base, kind: 'srcAdded' as const, srcref: r, provider: TCP });
+  const early = (r: bigint) => ({ ...base, kind: 'srcCounts' as const, srcref: r, eventFlags: 0n, counts: counts({ rxBytes: Number(r) * 10 }) });
+  const described = (r: bigint) => ({ ...base, kind: 'srcDesc' as const, srcref: r, eventFlags: 0n, provider: TCP, descriptor: desc(Number(r)) });
+  const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => BigInt(a + i));
+  const odd = (r: bigint) => r % 2n === 1n;
+
+  feed(t, range(1, 200).map(added));
+  feed(t, range(1, 200).filter(odd).map(early));
+  const first = feed(t, range(1, 200).map(described));
+  assert.deepEqual(first.map((e) => [e.event, e.stream.id, e.stream.counts?.rxBytes]), range(1, 200).map((r) => ['added', String(r), odd(r) ? Number(r) * 10 : undefined]));
+
+  const gone = feed(t, range(1, 100).map((r) => ({ ...base, kind: 'srcRemoved' as const, srcref: r })), 2000);
+  assert.deepEqual(gone.map((e) => [e.event, e.stream.id, e.stream.closed]), range(1, 100).map((r) => ['removed', String(r), true]));
+
+  feed(t, range(1001, 1100).map(added), 3000);
+  feed(t, range(1001, 1100).filter(odd).map(early), 3000);
+  const second = feed(t, range(1001, 1100).map(described), 3000);
+  assert.deepEqual(
+    second.map((e) => [e.event, e.stream.id, e.stream.local?.port, e.stream.counts?.rxBytes, e.stream.firstSeen]),
+    range(1001, 1100).map((r) => ['added', String(r), Number(r), odd(r) ? Number(r) * 10 : undefined, 3000]),
+  );
+  // The ended streams were not touched by the sources that came after them.
+  assert.deepEqual(gone.map((e) => [e.stream.local?.port, e.stream.counts?.rxBytes, e.stream.lastUpdated]), range(1, 100).map((r) => [Number(r), odd(r) ? Number(r) * 10 : undefined, 2000]));
+  assert.equal(t.size, 200);
+
+  const gen = t.beginSweep();
+  const reported = [...range(101, 150), ...range(1001, 1050)];
+  feed(t, reported.map((r) => ({ ...base, kind: 'srcCounts' as const, srcref: r, eventFlags: 0n, counts: counts({ rxBytes: Number(r) * 10 }) })), 4000);
+  for (const r of [101n, 150n, 1001n, 1050n]) assert.ok(t.seenSince(r, gen), `${r} seen`);
+  for (const r of [151n, 200n, 1051n, 1100n]) assert.ok(!t.seenSince(r, gen), `${r} unseen`);
+  assert.deepEqual(t.unseenSince(gen), [...range(151, 200), ...range(1051, 1100)]);
+  const swept: StreamEvent[] = [];
+  assert.equal(t.endSweep(gen, 5000, swept, 0), 100);
+  assert.deepEqual(swept.map((e) => e.stream.id), [...range(151, 200), ...range(1051, 1100)].map(String));
+  assert.deepEqual([...t.streams()].map((s) => s.id), reported.map(String), 'the survivors, in the order they were first seen');
+  for (const r of reported) assert.equal(t.get(r)?.local?.port, Number(r));
+  for (const r of [1n, 151n, 1100n]) assert.equal(t.get(r), undefined);
+});

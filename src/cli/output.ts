@@ -1,14 +1,14 @@
 /** Writers for the event views (log lines, NDJSON, CSV), shared by live sessions and replay. */
 import type { StreamEvent } from '../model/events.js';
-import { eventToJson } from '../model/json.js';
 import { DEFAULT_LOG_CSV, STREAM_COLUMNS, chooseColumns, csvLine } from './columns.js';
-import { formatLogEvent } from './format-log.js';
+import { formatLogText, type LogFormatOptions } from './format-log.js';
 import { formatInterfaceLog } from './format-interface.js';
 import { interfaceToJson, type InterfaceEvent, type InterfaceStat } from '../model/interface.js';
 import type { CliIo } from './io.js';
 import type { StreamPredicate } from './filters.js';
 import type { HostResolver } from './resolve.js';
 import { BufferedOutput } from './buffered-output.js';
+import { JsonLineFormatter } from './format-json.js';
 
 export interface EventSink {
   /** Returns false when the sink wants no more events (--count reached). */
@@ -40,8 +40,10 @@ export interface EventSinkOptions {
 export function makeEventSink(io: CliIo, opts: EventSinkOptions): EventSink {
   let written = 0;
   const out = new BufferedOutput(io.stdout);
+  const jsonLine = new JsonLineFormatter();
   const cols = opts.csv ? chooseColumns(opts.columns, DEFAULT_LOG_CSV, Object.keys(STREAM_COLUMNS)) : [];
   if (opts.csv) out.write(csvLine(cols) + '\n');
+  const logOpts: LogFormatOptions = { utc: opts.utc };
   return {
     text: (s) => out.write(s),
     writeInterface(ev) {
@@ -57,11 +59,11 @@ export function makeEventSink(io: CliIo, opts: EventSinkOptions): EventSink {
       const remote = ev.stream.remote?.address;
       if (remote !== undefined) opts.resolver?.lookup(remote);
       const host = remote !== undefined ? opts.resolver?.host(remote) : undefined;
-      if (opts.json) out.write(JSON.stringify(eventToJson(ev, host !== undefined ? { remoteHost: host } : {})) + '\n');
+      if (opts.json) out.write(jsonLine.format(ev, host !== undefined ? { remoteHost: host } : {}) + '\n');
       else if (opts.csv) {
         const row = { stream: ev.stream, event: ev.event, time: ev.time, ...(host !== undefined ? { host } : {}) };
         out.write(csvLine(cols.map((c) => STREAM_COLUMNS[c](row))) + '\n');
-      } else out.write(formatLogEvent(ev, { utc: opts.utc, ...(host !== undefined ? { remoteHost: host } : {}) }).join('\n') + '\n');
+      } else out.write(formatLogText(ev, host !== undefined ? { utc: opts.utc, remoteHost: host } : logOpts));
       written++;
       return opts.count === undefined || written < opts.count;
     },

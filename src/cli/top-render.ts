@@ -84,7 +84,7 @@ function rtt(s: Stream): string {
   return r > 0 ? (r >= 100 ? `${Math.round(r)}ms` : `${r.toFixed(1)}ms`) : '';
 }
 
-function streamCols(m: TopModel): Col<Stream>[] {
+function streamCols(m: TopModel, domains: boolean): Col<Stream>[] {
   const n = (v: number) => formatBytes(v, m.raw);
   const r = (v: number) => formatRate(v, m.raw);
   const host = m.hostOf;
@@ -95,7 +95,7 @@ function streamCols(m: TopModel): Col<Stream>[] {
     { title: 'LOCAL', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.dst) : endpointText(s.local)) },
     { title: 'REMOTE', flex: 'address', cell: (s) => (s.provider === 'route' ? routeText(s.descriptor?.gateway) : endpointText(s.remote, host)) },
     // Domain names (privileged, 12.1+, §6): only when some stream has one; dropped first when narrow.
-    ...(m.streams.some((s) => s.domain) ? [{ title: 'DOMAIN', drop: 6, cell: (s: Stream) => (s.domain ? escapeTerminal(domainText(s.domain)) : '') }] : []),
+    ...(domains ? [{ title: 'DOMAIN', drop: 6, cell: (s: Stream) => (s.domain ? escapeTerminal(domainText(s.domain)) : '') }] : []),
     { title: 'IF', drop: 2, cell: (s) => (s.ifname !== undefined ? escapeTerminal(s.ifname) : s.interface) },
     { title: 'STATE', drop: 1, cell: (s) => s.state ?? '' },
     { title: 'RX/s', right: true, sorts: ['rate', 'rx'], cell: (s) => r(s.rxBytesPerSec ?? 0) },
@@ -178,19 +178,28 @@ export function renderTop(m: TopModel): string[] {
     let tx = 0;
     let rxBytes = 0;
     let txBytes = 0;
+    // One pass over every stream for the totals and (unfiltered) whether any has a domain name:
+    // a frame reads thousands of streams, each pass costs cache misses (issue 17).
+    let domains = false;
     for (const s of list) {
       rx += s.rxBytesPerSec ?? 0;
       tx += s.txBytesPerSec ?? 0;
-      rxBytes += s.counts?.rxBytes ?? 0;
-      txBytes += s.counts?.txBytes ?? 0;
+      const c = s.counts;
+      if (c) {
+        rxBytes += c.rxBytes ?? 0;
+        txBytes += c.txBytes ?? 0;
+      }
+      if (s.domain) domains = true;
     }
+    // The DOMAIN column depends on every stream, not only the filtered ones.
+    if (f) domains = m.streams.some((s) => s.domain);
     const tot = {
       id: '', srcref: 0n, provider: 'tcp', providerKind: 'tcp', providerId: 0, userland: false, interface: 'unknown', listener: false, failed: false,
       firstSeen: 0, lastUpdated: 0, closed: false, process: `TOTAL (${list.length} flows)`,
       rxBytesPerSec: rx, txBytesPerSec: tx,
       counts: { rxBytes, txBytes },
     } as unknown as Stream;
-    table = renderRows(m, streamCols(m), visible(m, list, streamOrder(m.sort, m.reverse)), tot, width);
+    table = renderRows(m, streamCols(m, domains), visible(m, list, streamOrder(m.sort, m.reverse)), tot, width);
   } else if (m.grouping === 'interface') {
     const list = (m.interfaces ?? []).filter((i) => matches(m.filter, i.name, i.index, i.kind));
     count = list.length;

@@ -161,10 +161,12 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
     }
     if (resolver) for (const s of streams) if (s.remote) resolver.lookup(s.remote.address);
     const d = client.dialect;
-    const interfaces = client.interfaces().filter(preInterface);
-    const ifnet = client.providers().find((p) => p.provider === 'ifnet');
-    const note =
-      state.grouping !== 'interface' || ifnet?.available ? undefined : ifnet ? `interfaces unavailable: ${ifnet.reason ?? '?'}` : 'interfaces not subscribed (start with --by interface or --all)';
+    // Interfaces are shown (and counted in the header) only when grouped by interface; finding
+    // them walks the whole source table, so the other groupings do not (issue 17).
+    const byInterface = state.grouping === 'interface';
+    const interfaces = byInterface ? client.interfaces().filter(preInterface) : [];
+    const ifnet = byInterface ? client.providers().find((p) => p.provider === 'ifnet') : undefined;
+    const note = !byInterface || ifnet?.available ? undefined : ifnet ? `interfaces unavailable: ${ifnet.reason ?? '?'}` : 'interfaces not subscribed (start with --by interface or --all)';
     const rows = tty ? io.stdout.rows ?? 30 : 0;
     state.page = Math.max(1, rows - 4);
     return {

@@ -20,21 +20,10 @@ import type { Counts, Descriptor } from '../protocol/messages.js';
 
 import type { StreamEvent } from '../model/events.js';
 import type { InterfaceNames } from '../model/interface-names.js';
+import { ANNOUNCED, PENDING_COUNTS, SourceSlots } from './source-slots.js';
 
 // Event types live in model/ (consumers import them from there); re-exported for old imports.
 export type { StreamEvent, StreamEventKind } from '../model/events.js';
-
-interface Entry {
-  stream?: Stream;
-  providerId?: number;
-  /** Counts that arrived before the first descriptor. */
-  pendingCounts?: Counts;
-  announced: boolean;
-  /** Sweep generation in which this source was last seen (for liveness sweeps). */
-  seen: number;
-  /** Consecutive complete sweeps that did not report this source. */
-  missed: number;
-}
 
 export interface SourceTableStats {
   live: number;
@@ -63,8 +52,16 @@ export function srcrefKey(srcref: bigint): SrcrefKey {
 
 export class SourceTable {
   /** @internal */
-  /** Keyed by srcrefKey(): a number for every srcref up to 2^53 (all real ones), no BigInt hashing. */
-  private readonly entries = new Map<SrcrefKey, Entry>();
+  /**
+   * srcrefKey() -> slot in `slots`: a number key for every srcref up to 2^53 (all real ones), no
+   * BigInt hashing; a number value, no per-source object (source-slots.ts).
+   */
+  private readonly entries = new Map<SrcrefKey, number>();
+  /** @internal */
+  private readonly slots = new SourceSlots();
+  /** @internal */
+  /** Counts that arrived before a source's first descriptor, by slot (PENDING_COUNTS). */
+  private readonly pending = new Map<number, Counts>();
   /** @internal */
   /**
    * Recently ended srcrefs, so late messages about them (e.g. in the same aggregated batch)
@@ -92,12 +89,13 @@ export class SourceTable {
 
   /** Live streams that have been announced with `added`. */
   *streams(): IterableIterator<Stream> {
-    for (const e of this.entries.values()) if (e.announced && e.stream) yield e.stream;
+    const { flags, stream } = this.slots;
+    for (const slot of this.entries.values()) if (flags[slot] & ANNOUNCED) yield stream[slot]!;
   }
 
   get(srcref: bigint): Stream | undefined {
-    const e = this.entries.get(srcrefKey(srcref));
-    return e?.announced ? e.stream : undefined;
+    const slot = this.entries.get(srcrefKey(srcref));
+    return slot !== undefined && this.slots.flags[slot] & ANNOUNCED ? this.slots.stream[slot] : undefined;
   }
 
   has(srcref: bigint): boolean {
@@ -121,7 +119,7 @@ export class SourceTable {
           if (this.dialect.srcrefSize === 8) return out;
           this.ended.delete(key);
         }
-        this.entries.set(key, { stream: undefined, providerId: msg.provider, pendingCounts: undefined, announced: false, seen: this.generation, missed: 0 });
+        this.entries.set(key, this.slots.alloc(this.generation));
         return out;
       }
       case 'srcDesc':
@@ -130,24 +128,28 @@ export class SourceTable {
       case 'srcUpdate': {
         const n = out.length;
         this.onDescriptor(key, msg.srcref, msg.provider, msg.flags, now, out, msg.descriptor, msg.counts);
-        const s = this.entries.get(key)?.stream;
+        const slot = this.entries.get(key);
+        const s = slot === undefined ? undefined : this.slots.stream[slot];
         // A domain learnt from an extended update (§6) is news: an `update` unless one was just emitted.
-        if (s && msg.extensions && applyDomain(s, msg.extensions) && out.length === n && this.entries.get(key)?.announced && !(msg.flags & HeaderFlag.CLOSING)) {
+        if (s && msg.extensions && applyDomain(s, msg.extensions) && out.length === n && this.slots.flags[slot!] & ANNOUNCED && !(msg.flags & HeaderFlag.CLOSING)) {
           out.push({ event: 'update', time: now, stream: s });
         }
         return out;
       }
       case 'srcCounts': {
-        const e = this.entries.get(key);
-        if (!e) return out;
-        e.seen = this.generation;
-        e.missed = 0;
-        if (!e.stream) {
-          e.pendingCounts = msg.counts;
+        const slot = this.entries.get(key);
+        if (slot === undefined) return out;
+        const slots = this.slots;
+        slots.seen[slot] = this.generation;
+        slots.missed[slot] = 0;
+        const s = slots.stream[slot];
+        if (!s) {
+          this.pending.set(slot, msg.counts);
+          slots.flags[slot] |= PENDING_COUNTS;
           return out;
         }
-        const changed = applyCounts(e.stream, msg.counts, now);
-        if (e.announced && changed && !(msg.flags & HeaderFlag.CLOSING)) out.push({ event: 'update', time: now, stream: e.stream });
+        const changed = applyCounts(s, msg.counts, now);
+        if (slots.flags[slot] & ANNOUNCED && changed && !(msg.flags & HeaderFlag.CLOSING)) out.push({ event: 'update', time: now, stream: s });
         return out;
       }
       case 'srcRemoved':
@@ -169,8 +171,9 @@ export class SourceTable {
     descriptor: Descriptor | undefined,
     counts?: Counts,
   ): void {
-    let e = this.entries.get(key);
-    if (!e) {
+    const slots = this.slots;
+    let slot = this.entries.get(key);
+    if (slot === undefined) {
       // A live entry is never in `ended` (remove() moves it there): only an unknown srcref needs
       // the check. A goodbye (CLOSING) for an ended source is late news: ignore it. Anything else
       // proves the source is alive: the kernel never mentions a srcref after its SRC_REMOVED
@@ -180,22 +183,23 @@ export class SourceTable {
         if (flags & HeaderFlag.CLOSING) return;
         this.ended.delete(key);
       }
-      e = { stream: undefined, providerId: provider, pendingCounts: undefined, announced: false, seen: this.generation, missed: 0 };
-      this.entries.set(key, e);
+      slot = slots.alloc(this.generation);
+      this.entries.set(key, slot);
     }
-    e.seen = this.generation;
-    e.missed = 0;
-    if (!e.stream) e.stream = newStream(this.dialect, srcref, provider, now);
-    const s = e.stream;
+    slots.seen[slot] = this.generation;
+    slots.missed[slot] = 0;
+    let s = slots.stream[slot];
+    if (!s) slots.stream[slot] = s = newStream(this.dialect, srcref, provider, now);
     let changed = descriptor ? applyDescriptor(this.dialect, s, descriptor) : false;
     if (descriptor && this.interfaceNames && s.providerKind !== 'ifnet') changed = nameInterface(s, this.interfaceNames) || changed;
-    if (e.pendingCounts) {
-      applyCounts(s, e.pendingCounts, now);
-      e.pendingCounts = undefined;
+    if (slots.flags[slot] & PENDING_COUNTS) {
+      applyCounts(s, this.pending.get(slot)!, now);
+      this.pending.delete(slot);
+      slots.flags[slot] &= ~PENDING_COUNTS;
     }
     if (counts) changed = applyCounts(s, counts, now) || changed;
-    if (!e.announced) {
-      e.announced = true;
+    if (!(slots.flags[slot] & ANNOUNCED)) {
+      slots.flags[slot] |= ANNOUNCED;
       this.stats.live++;
       this.stats.added++;
       out.push(this.initialPhase ? { event: 'added', time: now, stream: s, initial: true } : { event: 'added', time: now, stream: s });
@@ -211,13 +215,14 @@ export class SourceTable {
    * event — without decoding it. False, and nothing done, for anything else: decode and apply().
    */
   applyUnchanged(key: number, provider: number, same: UnchangedCheck, b: Uint8Array, dv: DataView, at: number, now: number): boolean {
-    const e = this.entries.get(key);
-    if (e === undefined || !e.announced || e.pendingCounts !== undefined) return false;
-    const s = e.stream;
-    if (s === undefined || s.providerId !== provider || s.descriptor === undefined || s.counts === undefined) return false;
+    const slot = this.entries.get(key);
+    const slots = this.slots;
+    if (slot === undefined || slots.flags[slot] !== ANNOUNCED) return false;
+    const s = slots.stream[slot]!;
+    if (s.providerId !== provider || s.descriptor === undefined || s.counts === undefined) return false;
     if (!same.matches(b, dv, at, s.descriptor, s.counts)) return false;
-    e.seen = this.generation;
-    e.missed = 0;
+    slots.seen[slot] = this.generation;
+    slots.missed[slot] = 0;
     same.refresh(b, dv, at, s.descriptor);
     touchCounts(s, now);
     return true;
@@ -230,18 +235,22 @@ export class SourceTable {
 
   /** @internal */
   private removeKey(key: SrcrefKey, now: number, out: StreamEvent[]): StreamEvent[] {
-    const e = this.entries.get(key);
-    if (!e) {
+    const slot = this.entries.get(key);
+    if (slot === undefined) {
       if (!this.ended.has(key)) this.stats.unknownRemovals++;
       return out;
     }
     this.entries.delete(key);
     this.rememberEnded(key);
-    if (e.announced && e.stream) {
-      closeStream(e.stream, now);
+    const s = this.slots.stream[slot];
+    const announced = this.slots.flags[slot] & ANNOUNCED;
+    if (this.slots.flags[slot] & PENDING_COUNTS) this.pending.delete(slot);
+    this.slots.release(slot);
+    if (announced && s) {
+      closeStream(s, now);
       this.stats.live--;
       this.stats.removed++;
-      out.push({ event: 'removed', time: now, stream: e.stream });
+      out.push({ event: 'removed', time: now, stream: s });
     }
     return out;
   }
@@ -254,14 +263,15 @@ export class SourceTable {
   /** Sources unseen since sweep `generation` began. */
   unseenSince(generation: number): bigint[] {
     const out: bigint[] = [];
-    for (const [key, e] of this.entries) if (e.seen < generation) out.push(BigInt(key));
+    const seen = this.slots.seen;
+    for (const [key, slot] of this.entries) if (seen[slot] < generation) out.push(BigInt(key));
     return out;
   }
 
   /** Was this source seen since sweep `generation` began? */
   seenSince(srcref: bigint, generation: number): boolean {
-    const e = this.entries.get(srcrefKey(srcref));
-    return e !== undefined && e.seen >= generation;
+    const slot = this.entries.get(srcrefKey(srcref));
+    return slot !== undefined && this.slots.seen[slot] >= generation;
   }
 
   /**
@@ -273,9 +283,11 @@ export class SourceTable {
    */
   endSweep(generation: number, now: number, out: StreamEvent[] = [], grace = 0): number {
     let removed = 0;
-    for (const [key, e] of [...this.entries]) {
-      if (e.seen >= generation) continue;
-      if (++e.missed > grace) {
+    const { seen, missed } = this.slots;
+    // Deleting the current key while iterating a Map is well defined (later keys are still visited).
+    for (const [key, slot] of this.entries) {
+      if (seen[slot] >= generation) continue;
+      if (++missed[slot] > grace) {
         this.removeKey(key, now, out);
         removed++;
       }

@@ -59,7 +59,7 @@ function endpoint(e: Endpoint | undefined): JsonEndpoint | undefined {
   return j;
 }
 
-const COUNT_KEYS = [
+export const COUNT_KEYS = [
   'rxPackets', 'rxBytes', 'txPackets', 'txBytes',
   'cellRxBytes', 'cellTxBytes', 'wifiRxBytes', 'wifiTxBytes', 'wiredRxBytes', 'wiredTxBytes',
   'rxDuplicateBytes', 'rxOutOfOrderBytes', 'txRetransmit', 'connectAttempts', 'connectSuccesses',

@@ -55,11 +55,18 @@ export class UsageStore implements UsageSink, UsageQuery {
   /** @internal */
   private dimRows = new Map<number, DimRow>();
   /** @internal */
-  private readonly st: Record<'dimGet' | 'dimPut' | 'minGet' | 'minPut' | 'hourAdd' | 'dayAdd' | 'flowPut' | 'flowCap' | 'openDel' | 'openPut' | 'metaGet' | 'metaPut', SqliteStatement>;
+  private readonly st: Record<'dimGet' | 'dimPut' | 'minGet' | 'minPut' | 'hourAdd' | 'dayAdd' | 'flowPut' | 'flowCap' | 'openDel' | 'openPut' | 'openSet' | 'openDelFlow' | 'openDelRow' | 'metaGet' | 'metaPut', SqliteStatement>;
+  /**
+   * What open_flows holds after the last committed flush (rows by identity, in seq order), so a
+   * flush writes only the rows that changed (issue 17: the agent rewrote all ~2 000 every 10 s).
+   * Undefined until this store's first flush, which rewrites the table whole, as before.
+   * @internal
+   */
+  private openRows?: Map<string, OpenFlowState[]>;
   /** @internal */
   private readonly scanner: UsageScanner;
   /** @internal */
-  private readonly writeBatch: (b: FlushBatch) => void;
+  private readonly writeBatch: (b: FlushBatch) => Map<string, OpenFlowState[]>;
   readonly retention: Retention;
 
   private constructor(/** @internal */ private readonly db: SqliteDatabase, readonly path: string, retention: Retention, /** @internal */ private readonly lock?: AgentLock) {
@@ -79,11 +86,17 @@ export class UsageStore implements UsageSink, UsageQuery {
       flowCap: db.prepare('DELETE FROM flow_log WHERE id <= (SELECT max(id) FROM flow_log) - ?'),
       openDel: db.prepare('DELETE FROM open_flows'),
       openPut: db.prepare('INSERT INTO open_flows VALUES (?, ?, ?, ?, ?, ?)'),
+      openSet: db.prepare('INSERT OR REPLACE INTO open_flows VALUES (?, ?, ?, ?, ?, ?)'),
+      openDelFlow: db.prepare('DELETE FROM open_flows WHERE identity = ?'),
+      openDelRow: db.prepare('DELETE FROM open_flows WHERE identity = ? AND seq >= ?'),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
       metaPut: db.prepare('INSERT OR REPLACE INTO meta VALUES (?, ?)'),
     };
     this.scanner = new UsageScanner(db);
-    this.writeBatch = db.transaction((b: FlushBatch) => this.write(b));
+    this.writeBatch = db.transaction((b: FlushBatch) => {
+      this.write(b);
+      return this.writeOpen(b.open);
+    });
   }
 
   /**
@@ -136,7 +149,39 @@ export class UsageStore implements UsageSink, UsageQuery {
 
   /** One flush: usage at every granularity, the flow log, the open flows, and pruning: one transaction. */
   flush(batch: FlushBatch): void {
-    this.writeBatch(batch);
+    // A flush that throws is rolled back: the table is still what openRows says.
+    this.openRows = this.writeBatch(batch);
+  }
+
+  /**
+   * open_flows := `open` (rows numbered per identity in order). With the table's content known,
+   * only rows that differ are written and rows that went away deleted; the result is the same
+   * table as deleting everything and inserting every row.
+   * @internal
+   */
+  private writeOpen(open: readonly OpenFlowState[]): Map<string, OpenFlowState[]> {
+    const next = new Map<string, OpenFlowState[]>();
+    for (const o of open) {
+      const rows = next.get(o.identity);
+      if (rows) rows.push(o);
+      else next.set(o.identity, [o]);
+    }
+    const prev = this.openRows;
+    if (!prev) this.st.openDel.run();
+    for (const [identity, rows] of next) {
+      const old = prev?.get(identity);
+      for (let seq = 0; seq < rows.length; seq++) {
+        const o = rows[seq];
+        const was = old?.[seq];
+        if (was && Object.is(was.rxBytes, o.rxBytes) && Object.is(was.txBytes, o.txBytes) && Object.is(was.rxPackets, o.rxPackets) && Object.is(was.txPackets, o.txPackets)) continue;
+        (prev ? this.st.openSet : this.st.openPut).run(identity, seq, o.rxBytes, o.txBytes, o.rxPackets, o.txPackets);
+      }
+      if (old && old.length > rows.length) this.st.openDelRow.run(identity, rows.length);
+    }
+    if (prev) for (const identity of prev.keys()) if (!next.has(identity)) this.st.openDelFlow.run(identity);
+    // Copies: the caller's objects may change after the flush.
+    for (const rows of next.values()) for (let i = 0; i < rows.length; i++) rows[i] = { identity: rows[i].identity, rxBytes: rows[i].rxBytes, txBytes: rows[i].txBytes, rxPackets: rows[i].rxPackets, txPackets: rows[i].txPackets };
+    return next;
   }
 
   /** @internal */
@@ -173,13 +218,6 @@ export class UsageStore implements UsageSink, UsageQuery {
       this.st.flowPut.run(this.dimId(c), c.provider, c.local ?? null, c.remote ?? null, c.start, c.end, c.rxBytes, c.txBytes, c.rxPackets, c.txPackets);
     }
     if (b.closed.length > 0) this.st.flowCap.run(this.retention.flowLogRows);
-    this.st.openDel.run();
-    const seq = new Map<string, number>();
-    for (const o of b.open) {
-      const n = seq.get(o.identity) ?? 0;
-      seq.set(o.identity, n + 1);
-      this.st.openPut.run(o.identity, n, o.rxBytes, o.txBytes, o.rxPackets, o.txPackets);
-    }
     this.st.metaPut.run('last_flush', b.time);
     this.prune(b.time);
   }
