@@ -15,7 +15,8 @@
  * can be compared in place.
  */
 import { HeaderFlag, MessageType } from '../protocol/constants.js';
-import { countsReader, decodeWith, type CountsReader, type DecodeOptions, type DeferredMessage } from '../protocol/decode.js';
+import { decodeWith, type DecodeOptions, type DeferredMessage } from '../protocol/decode.js';
+import { countsReaderFor, type CountsReader } from '../protocol/counts-reader.js';
 import type { Dialect, StructLayout } from '../protocol/dialect.js';
 import { readU64Number } from '../protocol/fields.js';
 import { countsMatcher, countsRangeCheck, descriptorMatcher, rangeCheck, volatileOffset, type CountsMatcher, type DescriptorMatcher, type RangeCheck } from '../protocol/match.js';
@@ -65,7 +66,7 @@ export class UpdateFastPath implements InPlaceUpdate {
     const usable = m !== undefined && plan.counts !== undefined && dialect.verified && dialect.hasLength && m.f.counts !== undefined;
     this.counts = usable ? countsMatcher(plan.counts!) : undefined;
     this.countsInRange = usable ? countsRangeCheck(plan.counts!) : undefined;
-    this.countsRead = usable ? countsReader(plan.counts!) : undefined;
+    this.countsRead = usable ? countsReaderFor(plan.counts!) : undefined;
     if (!usable) return;
     for (const [id, layout] of plan.descriptors) {
       const p = id >= 0 && id < MAX_PROVIDER_ID ? providerPlan(layout, m.size) : undefined;
