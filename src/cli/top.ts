@@ -147,8 +147,15 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
   let frozen: string[] | undefined;
 
   const model = (): TopModel => {
-    const streams: Stream[] = [];
-    for (const s of live.values()) if (pre(s)) streams.push(s);
+    // The live set itself when every stream passes the filters (the usual case), else a copy
+    // of those that do; indexed loops (see LiveStreams).
+    const all = live.streams();
+    let streams = all;
+    for (let i = 0; i < all.length; i++) {
+      if (pre(all[i])) {
+        if (streams !== all) (streams as Stream[]).push(all[i]);
+      } else if (streams === all) streams = all.slice(0, i);
+    }
     const totals = state.grouping === 'app' ? byApp : byProcess;
     // Group rates only matter when groups are shown.
     if (state.grouping !== 'stream') totals.updateRates(streams);
