@@ -23,7 +23,10 @@ export interface PerStreamResult {
   streams: number;
   baselineBytes: number;
   heldBytes: number;
+  /** (heapUsed growth + ArrayBuffer growth) / streams. */
   bytesPerStream: number;
+  /** The ArrayBuffer part of bytesPerStream (typed-array columns are not in heapUsed). */
+  arrayBuffersPerStream: number;
   /** process.memoryUsage() extras at the held point (bigint keys, Buffers live outside the heap). */
   externalBytes: number;
   arrayBuffersBytes: number;
@@ -63,7 +66,11 @@ const settle = async (turns = 8) => {
   for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
 };
 
-async function perStream(n: number): Promise<PerStreamResult> {
+/**
+ * The client holding `n` streams of the long-lived world; `whileHeld` runs at the held point
+ * (bench/heap-breakdown.ts writes a heap snapshot there).
+ */
+export async function holdStreams(n: number, whileHeld?: () => void): Promise<PerStreamResult> {
   const host = await startSimHost({ dialect: BENCH_DIALECT, scenario: 'long-lived', count: n, seed: 3 });
   try {
     const client = new NetworkStatisticsClient({
@@ -78,6 +85,7 @@ async function perStream(n: number): Promise<PerStreamResult> {
     await client.connect();
     // connect() has sent the first chunk request; nothing has been read yet.
     const baseline = heapAfterGc();
+    const baselineArrayBuffers = process.memoryUsage().arrayBuffers;
     await client.sweep();
     await host.step(1000);
     await client.sweep();
@@ -85,8 +93,19 @@ async function perStream(n: number): Promise<PerStreamResult> {
     const held = heapAfterGc();
     const streams = client.snapshot().length;
     const mu = process.memoryUsage();
+    whileHeld?.();
     client.stop();
-    return { streams, baselineBytes: baseline, heldBytes: held, bytesPerStream: (held - baseline) / streams, externalBytes: mu.external, arrayBuffersBytes: mu.arrayBuffers };
+    // Typed-array storage (the table's slot columns) lives outside heapUsed: counted too.
+    const arrayBuffersPerStream = (mu.arrayBuffers - baselineArrayBuffers) / streams;
+    return {
+      streams,
+      baselineBytes: baseline,
+      heldBytes: held,
+      bytesPerStream: (held - baseline) / streams + arrayBuffersPerStream,
+      arrayBuffersPerStream,
+      externalBytes: mu.external,
+      arrayBuffersBytes: mu.arrayBuffers,
+    };
   } finally {
     await host.close();
   }
@@ -181,7 +200,7 @@ export function memoryRows(r: MemoryResult): Row[] {
 }
 
 async function run(): Promise<void> {
-  const perStreamResult = await perStream(Number(process.env.NTSTAT_BENCH_STREAMS ?? 100_000));
+  const perStreamResult = await holdStreams(Number(process.env.NTSTAT_BENCH_STREAMS ?? 100_000));
   const churnResult = await churn(Number(process.env.NTSTAT_BENCH_CHURN_SECONDS ?? 60));
   const r: MemoryResult = { perStream: perStreamResult, churn: churnResult };
   if (process.env.NTSTAT_BENCH_VERBOSE) for (const row of memoryRows(r)) console.error(`${row.figure}: ${row.value}`);

@@ -2,11 +2,14 @@
  * A large libntstat recording for the replay benchmark (bench/replay.ts): a steady world of
  * `live` TCP/UDP sources (IPv4 and IPv6) with churn, recorded the way libntstat records a session
  * (DESIGN.md §5: u32 LE unix time, u32 LE length, the bytes of one kernel record or request).
- * Each simulated second: `churn` sources close (CLOSING SRC_COUNTS + SRC_REMOVED, one record each)
- * and as many open (SRC_ADDED + SRC_DESC), a tenth of the sources report SRC_COUNTS on their own
- * (one record each); every `pollEvery` seconds a GET_UPDATE request and its aggregated SRC_UPDATE
- * reply for every live source (BEHAVIOUR.md §2.6: batches of at most 4096 bytes), in which a fifth of the sources moved
- * bytes. Deterministic (no randomness): the same arguments give the same bytes.
+ * The session as a client sees it: ADD_ALL_SRCS for TCP and UDP (SRC_ADDED for every source,
+ * then SUCCESS), a first GET_UPDATE(ALL) that describes them all (the log's ` +` lines: the first
+ * sweep ends with its SUCCESS, BEHAVIOUR.md §2.6), then each simulated second: `churn` sources
+ * close (CLOSING SRC_COUNTS + SRC_REMOVED, one record each) and as many open (SRC_ADDED +
+ * SRC_DESC), a tenth of the sources report SRC_COUNTS on their own (one record each); every
+ * `pollEvery` seconds a GET_UPDATE(ALL) request, its aggregated SRC_UPDATE reply for every live
+ * source (context 0, batches of at most 4096 bytes), in which a fifth of the sources moved bytes,
+ * and the SUCCESS that ends it. Deterministic (no randomness): the same arguments give the same bytes.
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { aggregate, encodeMessage } from '../src/protocol/encode.js';
@@ -78,16 +81,47 @@ export function writeLibntstatRecording(path: string, d: Dialect, minRecords: nu
   const base = { context: 0n, flags: 0 };
   const srcs: Src[] = [];
   let next = 1;
-  const open = (t: number) => {
+  const make = (): Src => {
     const tcp = next % 4 !== 3;
     const s: Src = { ref: next++, tcp, desc: descriptor(next, tcp), rx: 0, tx: 0 };
     srcs.push(s);
-    const provider = tcp ? tcpId : udpId;
-    put(t, encodeMessage(d, { ...base, kind: 'srcAdded', srcref: BigInt(s.ref), provider }), 1);
-    put(t, encodeMessage(d, { ...base, kind: 'srcDesc', srcref: BigInt(s.ref), provider, eventFlags: 0n, descriptor: s.desc }), 1);
+    return s;
+  };
+  const added = (t: number, s: Src) => put(t, encodeMessage(d, { ...base, kind: 'srcAdded', srcref: BigInt(s.ref), provider: s.tcp ? tcpId : udpId }), 1);
+  const open = (t: number) => {
+    const s = make();
+    added(t, s);
+    put(t, encodeMessage(d, { ...base, kind: 'srcDesc', srcref: BigInt(s.ref), provider: s.tcp ? tcpId : udpId, eventFlags: 0n, descriptor: s.desc }), 1);
+  };
+  /** GET_UPDATE(ALL) with `context`, its aggregated replies, and the SUCCESS that ends the poll. */
+  const poll = (t: number, context: number, moved: (i: number) => boolean) => {
+    put(t, encodeMessage(d, { kind: 'getUpdate', context: BigInt(context), flags: 0, srcref: 0xffff_ffff_ffff_ffffn }), 1);
+    let batch: Uint8Array[] = [];
+    let size = 0;
+    for (let i = 0; i < srcs.length; i++) {
+      const s = srcs[i];
+      if (moved(i)) s.tx += 700;
+      const msg = encodeMessage(d, { ...base, kind: 'srcUpdate', srcref: BigInt(s.ref), provider: s.tcp ? tcpId : udpId, eventFlags: 0n, counts: counts(s), descriptor: s.desc });
+      if (size + msg.length > 4096) {
+        put(t, aggregate(d, batch), batch.length);
+        batch = [];
+        size = 0;
+      }
+      batch.push(msg);
+      size += msg.length;
+    }
+    if (batch.length) put(t, aggregate(d, batch), batch.length);
+    put(t, encodeMessage(d, { kind: 'success', context: BigInt(context), flags: 0 }), 1);
   };
   let t = RECORDING_T0;
-  for (let i = 0; i < live; i++) open(t);
+  // Subscribe: ADD_ALL_SRCS per provider, SRC_ADDED for each existing source, SUCCESS each.
+  for (let i = 0; i < live; i++) make();
+  for (const [context, provider] of [[1, tcpId], [2, udpId]]) {
+    put(t, encodeMessage(d, { kind: 'addAllSrcs', context: BigInt(context), flags: 0, provider, filter: 0n, events: 0n, targetPid: 0 }), 1);
+    for (const s of srcs) if ((s.tcp ? tcpId : udpId) === provider) added(t, s);
+    put(t, encodeMessage(d, { kind: 'success', context: BigInt(context), flags: 0 }), 1);
+  }
+  poll(t, 3, () => false); // the first sweep: describes every source
   let second = 0;
   while (stats.records < minRecords) {
     t++;
@@ -103,23 +137,7 @@ export function writeLibntstatRecording(path: string, d: Dialect, minRecords: nu
       s.rx += 1500;
       put(t, encodeMessage(d, { ...base, kind: 'srcCounts', srcref: BigInt(s.ref), eventFlags: 0n, counts: counts(s) }), 1);
     }
-    if (second % pollEvery !== 0) continue;
-    put(t, encodeMessage(d, { kind: 'getUpdate', context: BigInt(second), flags: 0, srcref: 0xffff_ffff_ffff_ffffn }), 1);
-    let batch: Uint8Array[] = [];
-    let size = 0;
-    for (let i = 0; i < srcs.length; i++) {
-      const s = srcs[i];
-      if ((i + second) % 5 === 0) s.tx += 700;
-      const msg = encodeMessage(d, { ...base, kind: 'srcUpdate', srcref: BigInt(s.ref), provider: s.tcp ? tcpId : udpId, eventFlags: 0n, counts: counts(s), descriptor: s.desc });
-      if (size + msg.length > 4096) {
-        put(t, aggregate(d, batch), batch.length);
-        batch = [];
-        size = 0;
-      }
-      batch.push(msg);
-      size += msg.length;
-    }
-    if (batch.length) put(t, aggregate(d, batch), batch.length);
+    if (second % pollEvery === 0) poll(t, 3 + second, (i) => (i + second) % 5 === 0);
   }
   flush();
   closeSync(fd);

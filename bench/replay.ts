@@ -55,6 +55,7 @@ export function replayParams(d: Dialect): number[] {
     off('nstat_udp_descriptor', 'ifnet_properties'),
     providerId(d, 'tcp')!, providerId(d, 'udp')!, HeaderFlag.CLOSING,
     k('NSTAT_IFNET_IS_UNKNOWN_TYPE'), k('NSTAT_IFNET_IS_LOOPBACK'), k('NSTAT_IFNET_IS_CELLULAR'), k('NSTAT_IFNET_IS_WIFI'), k('NSTAT_IFNET_IS_WIRED'), k('NSTAT_IFNET_IS_AWDL'),
+    HeaderFlag.CONTINUATION,
   ];
 }
 

@@ -9,16 +9,23 @@ import { join } from 'node:path';
 import { after, mock, test } from 'node:test';
 import { NtstatError } from '../src/errors.js';
 import { FileWindow, FILE_CHUNK_BYTES } from '../src/transport/file-window.js';
-import { encodeLibntstatRecord, readLibntstatFile } from '../src/transport/libntstat-reader.js';
+import { encodeLibntstatRecord, parseLibntstat, readLibntstatFile } from '../src/transport/libntstat-reader.js';
 import { Direction, NtcapWriter, openNtcapFile } from '../src/transport/ntcap.js';
 import { ReplayTransport, type ReplayRecord } from '../src/transport/replay.js';
 import { BufferedOutput, OUTPUT_FLUSH_BYTES } from '../src/cli/buffered-output.js';
-import { encodeMessage } from '../src/protocol/encode.js';
+import { aggregate, encodeMessage } from '../src/protocol/encode.js';
 import { providerId } from '../src/protocol/constants.js';
 import { dialectFor } from '../src/protocol/dialect.js';
 import { main } from '../src/cli/main.js';
-import { clock } from '../src/cli/format-log.js';
+import { clock, formatLogEvent, formatLogText } from '../src/cli/format-log.js';
+import { applyCounts, applyDescriptor, newStream } from '../src/model/stream.js';
+import { applyDomain } from '../src/model/domain.js';
+import type { Descriptor } from '../src/protocol/messages.js';
 import { concat } from './helpers/facts.js';
+import { counts, sessionRecording } from './helpers/recording.js';
+import { decodeDatagram } from '../src/protocol/decode.js';
+import { planFor } from '../src/protocol/plan.js';
+import { hasReply } from '../src/cli/replay-initial.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ntstat-replay-io-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -173,4 +180,79 @@ test('log clock text is right across second boundaries and zones (memoised per s
     assert.equal(clock(t, false), `${two(local.getHours())}:${two(local.getMinutes())}:${two(local.getSeconds())}`);
     assert.equal(clock(t, true), want);
   }
+});
+
+test('replay initial phase: a record the header scan passes over never decodes to a SUCCESS or ERROR (every era, aggregated, mutated)', () => {
+  // The tracker decodes only records hasReply() flags; the reference is the full decoder.
+  let flagged = 0;
+  let replies = 0;
+  let seed = 17;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / (1 << 24);
+  for (const xnu of ['2422.1.72', '3248.60.10', '3789.70.16', '4570.71.2', '7195.141.2', '10002.41.9', '11417.121.6']) {
+    const d = dialectFor(xnu, 'xnu');
+    const hdr = planFor(d).hdrSize;
+    const records = [...parseLibntstat(sessionRecording(d))].map((r) => r.data);
+    if (d.hasLength) {
+      const ok = encodeMessage(d, { kind: 'success', context: 5n, flags: 0 });
+      const err = encodeMessage(d, { kind: 'error', context: 6n, flags: 0, errno: 35 });
+      const upd = records[2];
+      records.push(aggregate(d, [upd, upd, ok]), aggregate(d, [err, upd]), aggregate(d, [upd, upd, upd]));
+    }
+    const cases = [...records];
+    for (const r of records) {
+      for (let k = 0; k < 60; k++) {
+        const m = r.slice();
+        for (let j = 0; j < 1 + Math.floor(rnd() * 3); j++) m[Math.floor(rnd() * m.length)] = rnd() < 0.5 ? Math.floor(rnd() * 256) : 0;
+        cases.push(rnd() < 0.2 ? m.subarray(0, Math.floor(rnd() * m.length)) : m);
+      }
+    }
+    for (const data of cases) {
+      let kinds: string[];
+      try {
+        kinds = decodeDatagram(data, d, { unknownTypes: 'skip' }).map((m) => m.kind);
+      } catch {
+        continue; // the tracker ignores records that do not decode
+      }
+      const reply = kinds.includes('success') || kinds.includes('error');
+      if (reply) replies++;
+      if (hasReply(data, d.hasLength, hdr)) flagged++;
+      else assert.ok(!reply, `xnu-${xnu}: skipped a record holding ${kinds.join(',')}`);
+    }
+  }
+  assert.ok(replies >= 20, `${replies} records with replies were checked`);
+  assert.ok(flagged < 0.5 * 7 * 60 * 12, `${flagged} records flagged: the scan should skip most records`);
+});
+
+test('log lines: a stream whose summary changes between events is described afresh (the per-stream text cache)', () => {
+  const d = dialectFor('10002.1.13');
+  const tcp = providerId(d, 'tcp')!;
+  const s = newStream(d, 42n, tcp, 0);
+  const base = { local: { family: 4 as const, address: '10.0.0.1', port: 5000 }, remote: { family: 4 as const, address: '10.0.0.2', port: 443 }, pid: 10, pname: 'one', state: 4, ifnetProperties: 8 };
+  // Each step changes one thing of the previous descriptor (equal endpoints keep their identity).
+  let cur: Descriptor = { ...base };
+  const set = (change: Partial<Descriptor>) => () => applyDescriptor(d, s, (cur = { ...cur, ...change }));
+  const steps: [string, () => void, string?][] = [
+    ['first', set({})],
+    ['same again', set({})],
+    ['local port', set({ local: { ...base.local, port: 5001 } })],
+    ['remote address', set({ remote: { ...base.remote, address: '10.0.0.3' } })],
+    ['pid', set({ pid: 11 })],
+    ['process name with a control character', set({ pname: 'tw\u0007o' })],
+    ['no remote', set({ remote: { family: 4 as const, address: '0.0.0.0', port: 0 } })],
+    ['domain', () => applyDomain(s, [{ type: 1, length: 0, data: new Uint8Array(0), domain: { domainName: 'example.com' } } as never])],
+    ['remote host', () => undefined, 'host.example'],
+    ['no remote host', () => undefined],
+    ['counts', () => applyCounts(s, counts({ txBytes: 5, rxBytes: 7, txPackets: 1, rxPackets: 2, wifiTxBytes: 5 }), 1)],
+  ];
+  for (const [what, step, host] of steps) {
+    step();
+    if (what.startsWith('process name')) assert.match(formatLogText({ event: 'added', time: 0, stream: s }, { utc: true }), /pid:11 \(tw\\x07o\)\n$/);
+    for (const event of ['added', 'update', 'removed'] as const) {
+      const opts = { utc: true, ...(host ? { remoteHost: host } : {}) };
+      // A copy is a stream the cache has never seen: its text is built from scratch.
+      assert.equal(formatLogText({ event, time: 0, stream: s }, opts), formatLogText({ event, time: 0, stream: { ...s } }, opts), `${what}: ${event}`);
+      assert.deepEqual(formatLogEvent({ event, time: 0, stream: s }, opts), formatLogText({ event, time: 0, stream: s }, opts).trimEnd().split('\n'));
+    }
+  }
+  assert.match(formatLogText({ event: 'update', time: 0, stream: s }, { utc: true }), /^# 00:00:00 TCP 10\.0\.0\.1 5001 - - 0 pid:11 \(tw\\x07o\) domain:example\.com\n {2}bytes \(tx\/rx\):5\/7 {2}packets:1\/2 wifi\n$/);
 });

@@ -7,7 +7,11 @@
  *   - keep a table srcref -> flow (open addressing): SRC_ADDED makes a pending source, the first
  *     descriptor (SRC_DESC or SRC_UPDATE) announces it, SRC_COUNTS/SRC_UPDATE with changed bytes
  *     or packets (or a changed summary) is an update, CLOSING-flagged news is stored silently,
- *     SRC_REMOVED ends it; a SUCCESS ends the initial phase (initial adds are indented);
+ *     SRC_REMOVED ends it;
+ *   - mark adds of the initial phase (indented ` +`) as ntstat decides it (cli/replay-initial.ts):
+ *     the recorded GET_UPDATE/QUERY_SRC requests' contexts are polls; the phase ends after the
+ *     record holding the first final SUCCESS (or ERROR) of a poll; before any poll request, a
+ *     SUCCESS ends it (the passive client's rule);
  *   - decode from each descriptor what a log line shows (addresses, ports, pid, process name,
  *     TCP state, interface) and from counts bytes, packets and the per-medium bytes;
  *   - format the same log line(s) per event (`+`, `#`, `-`, the `bytes (tx/rx)` line) with
@@ -31,7 +35,7 @@ enum {
   P_TCP_LOCAL, P_TCP_REMOTE, P_TCP_PID, P_TCP_PNAME, P_TCP_STATE, P_TCP_PROPS,
   P_UDP_LOCAL, P_UDP_REMOTE, P_UDP_PID, P_UDP_PNAME, P_UDP_PROPS,
   P_TCP_ID, P_UDP_ID, P_CLOSING,
-  P_IF_UNKNOWN, P_IF_LOOPBACK, P_IF_CELL, P_IF_WIFI, P_IF_WIRED, P_IF_AWDL, P_COUNT
+  P_IF_UNKNOWN, P_IF_LOOPBACK, P_IF_CELL, P_IF_WIFI, P_IF_WIRED, P_IF_AWDL, P_CONTINUATION, P_COUNT
 };
 static long prm[P_COUNT];
 
@@ -166,12 +170,21 @@ static int descriptor(struct flow *f, const uint8_t *d) {
          o.props != f->props || strcmp(o.pname, f->pname) != 0;
 }
 
-static int initial = 1;
+/* Initial phase (see the top): poll contexts, the passive client's own rule, the tracker's state. */
+static uint64_t *polls;
+static size_t npolls, polls_cap;
+static int client_initial = 1, ends_after_current, over;
+static int is_poll(uint64_t ctx) {
+  for (size_t i = 0; i < npolls; i++) if (polls[i] == ctx) return 1;
+  return 0;
+}
+static int initial_add(void) { return npolls ? !over : client_initial; }
+
 static void message(const uint8_t *m, uint32_t t) {
   uint32_t type = rd32(m + 8);
   uint16_t flags = rd16(m + 14);
   int closing = (flags & prm[P_CLOSING]) != 0;
-  if (type == 1) { initial = 0; return; }
+  if (type == 0) { client_initial = 0; return; } /* SUCCESS */
   if (type < 10001 || type > 10006) return;
   uint64_t ref = rd64(m + prm[P_SRCREF]);
   struct flow *f = find(ref);
@@ -196,7 +209,7 @@ static void message(const uint8_t *m, uint32_t t) {
       f->tcp = prov == (uint32_t)prm[P_TCP_ID];
       int changed = descriptor(f, m + prm[upd ? P_UPD_DATA : P_DESC_DATA]);
       if (upd) changed = counts(f, m + prm[P_UPD_COUNTS]) || changed;
-      if (!f->announced) { f->announced = 1; line(initial ? " +" : "+", t, f, 0); }
+      if (!f->announced) { f->announced = 1; line(initial_add() ? " +" : "+", t, f, 0); }
       else if (changed && !closing) line("#", t, f, 1);
       return;
     }
@@ -228,7 +241,29 @@ int main(int argc, char **argv) {
       if (have - at < 8 + (size_t)len) break;
       const uint8_t *d = buf + at + 8;
       at += 8 + len;
-      if (len >= 16 && rd32(d + 8) >= 1001 && rd32(d + 8) <= 1008) continue;
+      if (len >= 16 && rd32(d + 8) >= 1001 && rd32(d + 8) <= 1008) {
+        /* A request: remember the contexts of polls (GET_UPDATE 1007, QUERY_SRC 1004). */
+        for (uint32_t m = 0; m + 16 <= len;) {
+          uint16_t ml = rd16(d + m + 12);
+          if (ml < 16 || m + ml > len) break;
+          uint32_t type = rd32(d + m + 8);
+          if ((type == 1007 || type == 1004) && !is_poll(rd64(d + m))) {
+            if (npolls == polls_cap) { polls_cap = polls_cap ? 2 * polls_cap : 64; polls = realloc(polls, polls_cap * sizeof *polls); }
+            polls[npolls++] = rd64(d + m);
+          }
+          m += ml;
+        }
+        continue;
+      }
+      if (ends_after_current) over = 1;
+      if (!over && npolls) for (uint32_t m = 0; m + 16 <= len;) {
+        uint16_t ml = rd16(d + m + 12);
+        if (ml < 16 || m + ml > len) break;
+        uint32_t type = rd32(d + m + 8);
+        /* A final SUCCESS (no CONTINUATION) or an ERROR answering a poll ends the phase after this record. */
+        if ((type == 1 || (type == 0 && !(rd16(d + m + 14) & prm[P_CONTINUATION]))) && is_poll(rd64(d + m))) ends_after_current = 1;
+        m += ml;
+      }
       for (uint32_t m = 0; m + 16 <= len;) {
         uint16_t ml = rd16(d + m + 12);
         if (ml < 16 || m + ml > len) break;

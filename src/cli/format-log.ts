@@ -81,39 +81,85 @@ function medium(s: Stream): string {
 function describe(s: Stream, remoteHost?: string): string {
   if (s.provider === 'ifnet') return `IFNET ${escapeTerminal(s.ifname ?? '?')} index:${s.ifindex ?? '?'}`;
   if (s.provider === 'route') return `ROUTE ${ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined)} index:${s.ifindex ?? '?'}`;
+  // A stream's summary rarely changes between its events: reuse the text while every input is
+  // the same (endpoints are replaced, never mutated, by model/stream.ts applyDescriptor; an equal
+  // one is kept by identity). Building and escaping it per event was a fifth of the log view.
+  const c = described.get(s);
+  if (
+    c !== undefined &&
+    c.local === s.local &&
+    c.remote === s.remote &&
+    c.pid === s.pid &&
+    c.process === s.process &&
+    c.provider === s.provider &&
+    c.userland === s.userland &&
+    c.subflow === s.subflow &&
+    c.domain === s.domain &&
+    c.host === remoteHost
+  ) {
+    return c.text;
+  }
+  const text = describeFlow(s, remoteHost);
+  described.set(s, { local: s.local, remote: s.remote, pid: s.pid, process: s.process, provider: s.provider, userland: s.userland, subflow: s.subflow, domain: s.domain, host: remoteHost, text });
+  return text;
+}
+
+/** What a flow's summary text was built from, and the text. */
+interface Described {
+  local: Stream['local'];
+  remote: Stream['remote'];
+  pid: Stream['pid'];
+  process: Stream['process'];
+  provider: Stream['provider'];
+  userland: Stream['userland'];
+  subflow: Stream['subflow'];
+  domain: Stream['domain'];
+  host: string | undefined;
+  text: string;
+}
+
+const described = new WeakMap<Stream, Described>();
+
+function describeFlow(s: Stream, remoteHost: string | undefined): string {
   const host = remoteHost !== undefined ? ` (${escapeTerminal(remoteHost)})` : '';
   const dom = s.domain ? ` domain:${escapeTerminal(domainText(s.domain))}` : '';
   return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)}${host} ${owner(s)}${dom}`;
 }
 
-function bytesLine(s: Stream): string | undefined {
-  const c = s.counts;
-  if (!c) return undefined;
+/** The indented counts line (with its newline) of a stream that has counts. */
+function bytesLine(s: Stream): string {
+  const c = s.counts!;
   // The interface's BSD name follows the medium when the source knows the machine's interfaces.
   const on = s.ifname !== undefined ? ` ${escapeTerminal(s.ifname)}` : '';
-  return `  bytes (tx/rx):${c.txBytes}/${c.rxBytes}  packets:${c.txPackets}/${c.rxPackets} ${medium(s)}${on}`;
+  return `  bytes (tx/rx):${c.txBytes}/${c.rxBytes}  packets:${c.txPackets}/${c.rxPackets} ${medium(s)}${on}\n`;
 }
 
 /** Lines (without newlines) for one event. */
 export function formatLogEvent(ev: StreamEvent & { initial?: boolean }, opts: LogFormatOptions = {}): string[] {
+  const text = formatLogText(ev, opts);
+  return text.slice(0, -1).split('\n');
+}
+
+/**
+ * One event as log text: its lines, each ending in a newline (what the log view writes; no
+ * array per event).
+ */
+export function formatLogText(ev: StreamEvent & { initial?: boolean }, opts: LogFormatOptions = {}): string {
   const s = ev.stream;
   const t = clock(ev.time, opts.utc);
-  const lead = ev.initial ? ' ' : '';
   switch (ev.event) {
-    case 'added':
-      if (s.listener) return [`${lead}@+ ${t} ${owner(s)} LISTEN ${providerLabel(s)} port:${s.local?.port ?? 0}`];
-      return [`${lead}+ ${t} ${describe(s, opts.remoteHost)}`];
+    case 'added': {
+      const lead = ev.initial ? ' ' : '';
+      if (s.listener) return `${lead}@+ ${t} ${owner(s)} LISTEN ${providerLabel(s)} port:${s.local?.port ?? 0}\n`;
+      return `${lead}+ ${t} ${describe(s, opts.remoteHost)}\n`;
+    }
     case 'removed': {
-      const lines = [`- ${t} ${describe(s, opts.remoteHost)}${s.failed ? ' FAILED' : ''}`];
-      const b = bytesLine(s);
-      if (b) lines.push(b);
-      return lines;
+      const line = `- ${t} ${describe(s, opts.remoteHost)}${s.failed ? ' FAILED' : ''}\n`;
+      return s.counts ? line + bytesLine(s) : line;
     }
     case 'update': {
-      const lines = [`# ${t} ${describe(s, opts.remoteHost)}`];
-      const b = bytesLine(s);
-      if (b) lines.push(b);
-      return lines;
+      const line = `# ${t} ${describe(s, opts.remoteHost)}\n`;
+      return s.counts ? line + bytesLine(s) : line;
     }
   }
 }

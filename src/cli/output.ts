@@ -1,7 +1,7 @@
 /** Writers for the event views (log lines, NDJSON, CSV), shared by live sessions and replay. */
 import type { StreamEvent } from '../model/events.js';
 import { DEFAULT_LOG_CSV, STREAM_COLUMNS, chooseColumns, csvLine } from './columns.js';
-import { formatLogEvent } from './format-log.js';
+import { formatLogText, type LogFormatOptions } from './format-log.js';
 import { formatInterfaceLog } from './format-interface.js';
 import { interfaceToJson, type InterfaceEvent, type InterfaceStat } from '../model/interface.js';
 import type { CliIo } from './io.js';
@@ -43,6 +43,7 @@ export function makeEventSink(io: CliIo, opts: EventSinkOptions): EventSink {
   const jsonLine = new JsonLineFormatter();
   const cols = opts.csv ? chooseColumns(opts.columns, DEFAULT_LOG_CSV, Object.keys(STREAM_COLUMNS)) : [];
   if (opts.csv) out.write(csvLine(cols) + '\n');
+  const logOpts: LogFormatOptions = { utc: opts.utc };
   return {
     text: (s) => out.write(s),
     writeInterface(ev) {
@@ -62,7 +63,7 @@ export function makeEventSink(io: CliIo, opts: EventSinkOptions): EventSink {
       else if (opts.csv) {
         const row = { stream: ev.stream, event: ev.event, time: ev.time, ...(host !== undefined ? { host } : {}) };
         out.write(csvLine(cols.map((c) => STREAM_COLUMNS[c](row))) + '\n');
-      } else out.write(formatLogEvent(ev, { utc: opts.utc, ...(host !== undefined ? { remoteHost: host } : {}) }).join('\n') + '\n');
+      } else out.write(formatLogText(ev, host !== undefined ? { utc: opts.utc, remoteHost: host } : logOpts));
       written++;
       return opts.count === undefined || written < opts.count;
     },

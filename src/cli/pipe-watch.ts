@@ -29,8 +29,19 @@ export function watchStdoutPipe(onGone: () => void = () => process.exit(0)): voi
         return;
       }
       handle?.stop();
-      setTimeout(() => handle?.start({ writable: true }, onPoll), CHECK_MS).unref();
+      later();
     };
+    // While stdout's own stream waits to write (a full pipe: a slow reader), libuv watches fd 1
+    // itself and a second watch fails (EEXIST), which used to kill `ntstat replay BIG | less`.
+    // The stream's pending write then sees EPIPE anyway; look again later.
+    const later = () =>
+      setTimeout(() => {
+        try {
+          handle?.start({ writable: true }, onPoll);
+        } catch {
+          later();
+        }
+      }, CHECK_MS).unref();
     handle = koffi.node.poll(1, { writable: true }, onPoll);
     process.once('exit', () => handle?.close());
   } catch {

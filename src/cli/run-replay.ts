@@ -15,7 +15,7 @@ import type { InterfaceEvent } from '../model/interface.js';
 import type { CliIo } from './io.js';
 import { selectDialect, type CliOptions } from './options.js';
 import { makeEventSink } from './output.js';
-import { atRecord, libntstatRecords, ntcapRecords } from './replay.js';
+import { atRecord, libntstatRecords, ntcapRecords, type RecordHooks } from './replay.js';
 import { InitialPhaseTracker } from './replay-initial.js';
 
 export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
@@ -29,6 +29,16 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   let ntcap: NtcapReader | undefined;
   let initial: InitialPhaseTracker;
   let interfaceNames: InterfaceNames | undefined;
+  /** Offset of the record being delivered (errors name it). */
+  let current = 0;
+  // The tracker sees every request and every kernel record before the client does.
+  const hooks: RecordHooks = {
+    request: (d) => initial.request(d),
+    kernel: (d, offset) => {
+      current = offset;
+      initial.kernelRecord(d);
+    },
+  };
   if (format === 'ntcap') {
     ntcap = openNtcapFile(file);
     if (o.xnu !== undefined || o.macos !== undefined) {
@@ -41,23 +51,15 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
     const table = sanitizeInterfaceTable(ntcap.header.interfaces);
     if (table.length > 0) interfaceNames = InterfaceNames.fixed(table);
     initial = new InitialPhaseTracker(dialect);
-    records = ntcapRecords(ntcap, (d) => initial.request(d));
+    records = ntcapRecords(ntcap, hooks);
   } else {
     dialect = selectDialect(o, 'a libntstat recording does not say which kernel made it: give --xnu VERSION or --macos VERSION')!;
     xnuLabel = o.xnu ?? dialect.xnu;
     initial = new InitialPhaseTracker(dialect);
-    records = libntstatRecords(file, (d) => initial.request(d));
+    records = libntstatRecords(file, hooks);
   }
   if (dialect.warning) io.stderr.write(`ntstat: warning: ${dialect.warning}\n`);
-  let current = 0;
-  const tracked = (function* () {
-    for (const r of records) {
-      current = r.offset;
-      initial.kernelRecord(r.data);
-      yield r;
-    }
-  })();
-  const transport = new ReplayTransport(tracked, { speed: o.speed ?? 0 });
+  const transport = new ReplayTransport(records, { speed: o.speed ?? 0 });
   const client = new NetworkStatisticsClient({ transport, dialect, passive: true, clock: () => transport.now, ...(interfaceNames ? { interfaceNames } : {}), ...(io.signal ? { signal: io.signal } : {}) });
   const sink = makeEventSink(io, { json: o.json, csv: o.csv, ...(o.columns ? { columns: o.columns } : {}), utc: o.utc, count: o.count, filter: compileFilter(o, interfaceNames ? (n) => interfaceNames.index(n) : undefined), interfaceFilter: compileInterfaceFilter(o) });
   if (!o.json && !o.csv) sink.text(`XNU version:${xnuLabel}\n`);

@@ -9,8 +9,11 @@ import { readSync } from 'node:fs';
 export const FILE_CHUNK_BYTES = 1 << 20;
 
 export class FileWindow {
-  private chunk = new Uint8Array(0);
-  /** File offset of chunk[0]. */
+  /** The current chunk; `locate` says where in it a range of the file is. */
+  bytes = new Uint8Array(0);
+  /** A DataView over `bytes` (one per chunk, not one per record). */
+  view = new DataView(this.bytes.buffer);
+  /** File offset of bytes[0]. */
   private start = 0;
 
   constructor(private readonly fd: number, readonly size: number, private readonly chunkBytes = FILE_CHUNK_BYTES) {}
@@ -20,12 +23,21 @@ export class FileWindow {
    * chunk; a read outside it loads a new chunk starting at `offset`, at least `length` long.
    */
   read(offset: number, length: number): Uint8Array {
+    const from = this.locate(offset, length);
+    return this.bytes.subarray(from, Math.min(from + length, this.bytes.length));
+  }
+
+  /**
+   * Make `length` bytes at file `offset` (fewer only at the end of the file) lie in `bytes`, and
+   * return their index there: a header is read through `view` without a view object per record.
+   */
+  locate(offset: number, length: number): number {
     const from = offset - this.start;
-    if (from < 0 || from + length > this.chunk.length) {
+    if (from < 0 || from + length > this.bytes.length) {
       this.load(offset, length);
-      return this.chunk.subarray(0, Math.min(length, this.chunk.length));
+      return 0;
     }
-    return this.chunk.subarray(from, from + length);
+    return from;
   }
 
   private load(offset: number, length: number): void {
@@ -37,7 +49,8 @@ export class FileWindow {
       if (r === 0) break;
       got += r;
     }
-    this.chunk = got === want ? b : b.subarray(0, got);
+    this.bytes = got === want ? b : b.subarray(0, got);
+    this.view = new DataView(b.buffer, 0, got);
     this.start = offset;
   }
 }

@@ -37,33 +37,72 @@ export function* parseLibntstat(bytes: Uint8Array): Generator<LibntstatRecord> {
   }
 }
 
+/**
+ * A recording on disk, read record by record without a per-record object: `next()` moves to the
+ * next record and sets `time`, `data` and `offset` (replay's hot path; readLibntstatFile wraps it).
+ * Records are views into 1 MiB chunks (file-window.ts), not one fresh buffer and two reads each.
+ */
+export class LibntstatFileCursor {
+  time = 0;
+  data = new Uint8Array(0);
+  /** Byte offset of the current record's header. */
+  offset = 0;
+  /** @internal */
+  private next_ = 0;
+  /** @internal */
+  private fd: number | undefined;
+  /** @internal */
+  private readonly file: FileWindow;
+
+  constructor(path: string) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw new NtstatError('ERR_NTSTAT_CAPTURE', `cannot open ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    this.fd = fd;
+    try {
+      this.file = new FileWindow(fd, fstatSync(fd).size);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  /** Move to the next record (false at the end of the file); a torn record is a typed error. */
+  next(): boolean {
+    const file = this.file;
+    const size = file.size;
+    const at = this.next_;
+    if (at >= size) return false;
+    if (size - at < RECORD_HEADER) throw truncated(at, `${size - at}-byte partial record header`);
+    const h = file.locate(at, RECORD_HEADER);
+    const time = file.view.getUint32(h, true);
+    const len = file.view.getUint32(h + 4, true);
+    if (len > size - at - RECORD_HEADER) throw truncated(at, `record claims ${len} bytes but ${size - at - RECORD_HEADER} remain`);
+    const d = file.locate(at + RECORD_HEADER, len);
+    this.time = time;
+    this.data = file.bytes.subarray(d, d + len);
+    this.offset = at;
+    this.next_ = at + RECORD_HEADER + len;
+    return true;
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
 /** Stream a recording from disk without reading it all at once. */
 export function* readLibntstatFile(path: string): Generator<LibntstatRecord> {
-  let fd: number;
+  const c = new LibntstatFileCursor(path);
   try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new NtstatError('ERR_NTSTAT_CAPTURE', `cannot open ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    // Chunked reads (file-window.ts): records are views into 1 MiB chunks, not one fresh buffer and
-    // two reads each.
-    const file = new FileWindow(fd, fstatSync(fd).size);
-    const size = file.size;
-    let at = 0;
-    while (at < size) {
-      if (size - at < RECORD_HEADER) throw truncated(at, `${size - at}-byte partial record header`);
-      const hdr = file.read(at, RECORD_HEADER);
-      const hdv = new DataView(hdr.buffer, hdr.byteOffset, RECORD_HEADER);
-      const time = hdv.getUint32(0, true);
-      const len = hdv.getUint32(4, true);
-      if (len > size - at - RECORD_HEADER) throw truncated(at, `record claims ${len} bytes but ${size - at - RECORD_HEADER} remain`);
-      const data = file.read(at + RECORD_HEADER, len);
-      yield { time, data, offset: at };
-      at += RECORD_HEADER + len;
-    }
+    while (c.next()) yield { time: c.time, data: c.data, offset: c.offset };
   } finally {
-    closeSync(fd);
+    c.close();
   }
 }
 
