@@ -11,7 +11,11 @@
  *    delta; without a thread CPU clock the figure is not reported;
  *  - fd transport: the simulator runs in a child process (bench/world.ts serve-fd) behind a real
  *    AF_UNIX socketpair and the client reads it with DatagramFdTransport; the parent's
- *    process.cpuUsage() delta over a cycle is the client's cost alone.
+ *    process.cpuUsage() delta over a sweep is the client's cost alone (the world's step, an IPC
+ *    round trip to the child, happens before the window opens). Unlike the kernel, which queues
+ *    a chunk's replies inside the client's send() (BEHAVIOUR.md §2.1), the child answers while the
+ *    client reads: the client wakes several times per chunk (~6 here, once on a Mac), and every
+ *    wake-up after a sleep costs CPU of its own (docs/performance.md).
  *
  * CPU = user + system of the whole process (JS thread, V8 GC helper threads, libuv, kernel time of
  * the syscalls), mean over the measured cycles (so the occasional major GC is amortised); the JS
@@ -22,6 +26,9 @@
  * only without drops.
  *
  *   npm run build:test && node build/bench/client-cost.js [sizes=1000,10000,100000] [memory,fd] [cycles]
+ *
+ * `fd-sync` (bench/cycle-sync.ts, not in `npm run bench`): the fd transport against an in-process
+ * peer that answers inside send(2), as the kernel does.
  */
 import { createRequire } from 'node:module';
 import { NetworkStatisticsClient, type ClientProvider } from '../src/client/client.js';
@@ -40,7 +47,7 @@ export interface Row {
 }
 
 export interface CycleResult {
-  transport: 'memory' | 'fd';
+  transport: 'memory' | 'fd' | 'fd-sync';
   sources: number;
   /** Streams in the client's table after the measured cycles. */
   streams: number;
@@ -64,10 +71,10 @@ export interface CycleResult {
 }
 
 const PROVIDERS: ClientProvider[] = ['tcp', 'udp'];
-const settle = async (turns = 4) => {
+export const settle = async (turns = 4) => {
   for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
 };
-const cpuMs = () => {
+export const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
@@ -76,7 +83,7 @@ const cpuMs = () => {
  * (exact, unlike /proc schedstat, which only catches up at scheduler events). Undefined where
  * unavailable.
  */
-const mainThreadMs: () => number | undefined = (() => {
+export const mainThreadMs: () => number | undefined = (() => {
   const clockId = process.platform === 'linux' ? 3 : process.platform === 'darwin' ? 16 : undefined;
   if (clockId === undefined) return () => undefined;
   try {
@@ -93,6 +100,19 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/** The CPU figures of a CycleResult from per-cycle samples (ms). */
+export function summarise(cpu: number[], main: number[], simT: number[], wall: number[]): Pick<CycleResult, 'cpuMsMean' | 'cpuMsMedian' | 'cpuMsMin' | 'cpuMsMax' | 'simMsMean' | 'mainThreadMsMean' | 'wallMsMean'> {
+  return {
+    cpuMsMean: mean(cpu),
+    cpuMsMedian: median(cpu),
+    cpuMsMin: Math.min(...cpu),
+    cpuMsMax: Math.max(...cpu),
+    simMsMean: mean(simT),
+    ...(main.length ? { mainThreadMsMean: mean(main) } : {}),
+    wallMsMean: mean(wall),
+  };
+}
 
 /**
  * A sweep that did not complete (a lost batch, a timeout) is followed by the client's own resync
@@ -198,13 +218,7 @@ export async function cycleCostMemory(n: number, cycles = cyclesFor(n)): Promise
     sources: n,
     streams,
     cycles,
-    cpuMsMean: mean(cpu),
-    cpuMsMedian: median(cpu),
-    cpuMsMin: Math.min(...cpu),
-    cpuMsMax: Math.max(...cpu),
-    simMsMean: mean(simT),
-    ...(main.length ? { mainThreadMsMean: mean(main) } : {}),
-    wallMsMean: mean(wall),
+    ...summarise(cpu, main, simT, wall),
     updatesPerCycle: updates / cycles,
     incompleteSweeps: incomplete,
     clientDrops,
@@ -241,11 +255,14 @@ export async function cycleCostFd(n: number, cycles = cyclesFor(n)): Promise<Cyc
     const wall: number[] = [];
     updates = 0;
     for (let i = 0; i < cycles; i++) {
+      // The world moves in the child before the window opens: its IPC round trip (and the wake-up
+      // after the child's ~100 ms step) is the bench's, not the client's.
+      await host.step(1000);
+      await settle();
       const h0 = await host.cpu();
       const w0 = performance.now();
       const m0 = mainThreadMs();
       const c0 = cpuMs();
-      await host.step(1000); // in the child: costs the parent one IPC round trip
       if (!(await client.sweep())) incomplete += await resync(client);
       await settle();
       const c1 = cpuMs();
@@ -264,13 +281,7 @@ export async function cycleCostFd(n: number, cycles = cyclesFor(n)): Promise<Cyc
       sources: n,
       streams,
       cycles,
-      cpuMsMean: mean(cpu),
-      cpuMsMedian: median(cpu),
-      cpuMsMin: Math.min(...cpu),
-      cpuMsMax: Math.max(...cpu),
-      simMsMean: mean(simT),
-      ...(main.length ? { mainThreadMsMean: mean(main) } : {}),
-      wallMsMean: mean(wall),
+      ...summarise(cpu, main, simT, wall),
       updatesPerCycle: updates / cycles,
       incompleteSweeps: incomplete,
       clientDrops,
@@ -287,7 +298,7 @@ function cycleRows(rs: CycleResult[]): Row[] {
   const k = (n: number) => (n >= 1000 ? `${n / 1000} k` : String(n));
   return rs.map((r) => {
     const drops = Object.values(r.clientDrops).reduce((a, b) => a + b, 0) + r.kernelDrops;
-    const extra = [...(r.mainThreadMsMean !== undefined ? [`JS thread ${r.mainThreadMsMean.toFixed(1)} ms`] : []), `sim ${r.simMsMean.toFixed(0)} ms ${r.transport === 'memory' ? 'excluded' : 'in child'}`, `${Math.round(r.updatesPerCycle)} upd`];
+    const extra = [...(r.mainThreadMsMean !== undefined ? [`JS thread ${r.mainThreadMsMean.toFixed(1)} ms`] : []), `sim ${r.simMsMean.toFixed(0)} ms ${r.transport === 'fd' ? 'in child' : 'excluded'}`, `${Math.round(r.updatesPerCycle)} upd`];
     if (drops > 0 || r.streams !== r.sources || r.incompleteSweeps > 0) extra.push(`drops ${drops}, incomplete sweeps ${r.incompleteSweeps}, table ${r.streams}`);
     if (Number.isNaN(r.cpuMsMean)) return { figure: `client cycle ${k(r.sources)} sources, ${r.transport}`, value: 'n/a: no thread CPU clock to take the simulator out', goal: '-' };
     return {
@@ -323,6 +334,7 @@ async function cli(): Promise<void> {
   for (const n of sizes) {
     if (kinds.includes('memory')) out.push(await cycleCostMemory(n, cycles));
     if (kinds.includes('fd')) out.push(await cycleCostFd(n, cycles));
+    if (kinds.includes('fd-sync')) out.push(await (await import('./cycle-sync.js')).cycleCostFdSync(n, cycles ?? cyclesFor(n)));
   }
   for (const r of cycleRows(out)) console.log(`${r.figure.padEnd(36)} ${r.value}`);
   console.log(JSON.stringify(out, null, 1));
