@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AsciiCache, Bytes16Cache, Bytes4Cache } from '../src/protocol/intern.js';
+import { AsciiCache, Bytes16Cache, Bytes4Cache, SrcrefCache } from '../src/protocol/intern.js';
 import { formatIPv4 } from '../src/protocol/sockaddr.js';
 
 /** xorshift32: a fixed pseudo-random byte stream. */
@@ -48,6 +48,18 @@ test('AsciiCache: strings that share a hash (forced) and a length are still told
     for (const n of names) {
       const b = enc(`xx${n}\0`);
       assert.equal(c.get(b, 2, 2 + n.length, 12345), n); // one hash for all: only the bytes decide
+    }
+  }
+});
+
+test('SrcrefCache: every lookup equals the 64-bit value of its halves, across 20 000 srcrefs (sequential, high-word, colliding) looked up twice', () => {
+  const r = rng(11);
+  const c = new SrcrefCache();
+  const halves = Array.from({ length: 20_000 }, (_, i) => (i % 3 === 0 ? [i + 1, 0] : i % 3 === 1 ? [r(), r() & 0xff] : [r(), 0xffffffff]));
+  for (let pass = 0; pass < 2; pass++) {
+    for (let k = 0; k < halves.length; k++) {
+      const [lo, hi] = halves[(k * 7919 + pass * 13) % halves.length];
+      assert.equal(c.get(lo, hi), (BigInt(hi) << 32n) | BigInt(lo));
     }
   }
 });

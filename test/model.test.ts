@@ -48,6 +48,23 @@ test('RTT conversion: 1/32 ms for min/avg, 1/16 ms for var (BEHAVIOUR.md §5.1)'
   assert.equal(c.varRttMs, 0.5);
 });
 
+test('counts without RTT (built apart, issue 17) have the keys, order and values of counts with RTT', () => {
+  const medium = { cellRxBytes: 1, cellTxBytes: 2, wifiRxBytes: 3, wifiTxBytes: 4, wiredRxBytes: 5, wiredTxBytes: 6 };
+  const base = { rxPackets: 9, rxBytes: 900, txPackets: 8, txBytes: 800, rxDuplicateBytes: 7, rxOutOfOrderBytes: 6, txRetransmit: 5, connectAttempts: 1, connectSuccesses: 1 };
+  const withRtt = toStreamCounts(counts({ ...base, ...medium, minRtt: 64, avgRtt: 96, varRtt: 8 }));
+  const noRtt = toStreamCounts(counts({ ...base, ...medium }));
+  assert.deepEqual(Object.keys(noRtt), Object.keys(withRtt));
+  const expected = {
+    rxPackets: 9, rxBytes: 900, txPackets: 8, txBytes: 800, rxDuplicateBytes: 7, rxOutOfOrderBytes: 6, txRetransmit: 5, connectAttempts: 1, connectSuccesses: 1,
+    minRtt: 0, avgRtt: 0, varRtt: 0, cellRxBytes: 1, cellTxBytes: 2, wifiRxBytes: 3, wifiTxBytes: 4, wiredRxBytes: 5, wiredTxBytes: 6, minRttMs: 0, avgRttMs: 0, varRttMs: 0,
+  };
+  assert.deepStrictEqual(noRtt, expected);
+  assert.equal(JSON.stringify(noRtt), JSON.stringify(expected));
+  assert.equal(Object.getPrototypeOf(noRtt), Object.prototype);
+  // One RTT field non-zero is the general shape.
+  assert.equal(toStreamCounts(counts({ ...base, ...medium, varRtt: 16 })).varRttMs, 1);
+});
+
 test('interface kind from ifnet_properties uses the dialect constants', () => {
   const d = dialectFor('10002.1.13');
   // NSTAT_IFNET_IS_LOOPBACK 2, CELLULAR 4, WIFI 8, WIRED 16, AWDL 32, UNKNOWN_TYPE 1 (LAYOUTS facts)

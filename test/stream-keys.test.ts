@@ -14,6 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { NetworkStatisticsClient } from '../src/client/client.js';
 import { SimKernel, SimulationDriver } from '../src/simulator/index.js';
@@ -37,7 +38,7 @@ function shapeOf(event: string, s: Stream): string {
   return `${s.providerKind} ${event}: ${keys(s)} | descriptor: ${keys(s.descriptor)} | counts: ${keys(s.counts)}`;
 }
 
-async function shapesOf(dialect: string, scenario: string): Promise<string[]> {
+async function shapesOf(dialect: string, scenario: string, plain?: (s: Stream) => void): Promise<string[]> {
   const kernel = new SimKernel({ dialect, scenario, seed: 11, scale: 0.3 });
   const sim = kernel.connect({ root: true });
   const driver = new SimulationDriver(kernel);
@@ -60,6 +61,7 @@ async function shapesOf(dialect: string, scenario: string): Promise<string[]> {
       await settle();
       await client.sweep();
     }
+    if (plain) for (const s of client.snapshot()) plain(s);
   } finally {
     client.stop();
   }
@@ -86,4 +88,30 @@ test('stream, descriptor and counts keys at added/update/removed are the recorde
       assert.ok(all.includes(`\n${kind} ${ev}: `) || all.startsWith(`${kind} ${ev}: `), `${kind} ${ev} is covered`);
     }
   }
+});
+
+test('streams are plain objects: Object.prototype, deep-equal to a literal copy, printed without a class name', async () => {
+  // Streams are built by a constructor whose prototype is Object.prototype (model/stream.ts,
+  // StreamRecord): nothing of that may show.
+  let checked = 0;
+  let zeroRtt = 0;
+  await shapesOf('d10002', 'idle-laptop', (s) => {
+    assert.equal(Object.getPrototypeOf(s), Object.prototype);
+    assert.equal(s.constructor, Object);
+    assert.deepStrictEqual(s, { ...s });
+    assert.deepStrictEqual({ ...s }, s);
+    assert.ok(inspect(s, { depth: 0 }).startsWith('{'), inspect(s, { depth: 0 }).slice(0, 40));
+    assert.equal(Object.prototype.toString.call(s), '[object Object]');
+    // Counts without RTT come from a constructor of their own (model/stream.ts, NoRttCounts).
+    for (const o of [s.counts, s.descriptor]) {
+      if (!o) continue;
+      assert.equal(Object.getPrototypeOf(o), Object.prototype);
+      assert.deepStrictEqual(o, { ...o });
+      assert.ok(inspect(o, { depth: 0 }).startsWith('{'));
+    }
+    if (s.counts && s.counts.minRtt === 0) zeroRtt++;
+    checked++;
+  });
+  assert.ok(checked > 50, `${checked} streams checked`);
+  assert.ok(zeroRtt > 10, `${zeroRtt} streams with counts without RTT checked`);
 });

@@ -84,6 +84,68 @@ describe('DatagramFdTransport on a real socketpair', { skip: NATIVE_SKIP }, () =
     }
   });
 
+  test('a borrowing handler (the client) gets views of one reused buffer: right bytes during the call, a kept view goes stale, never invalid', async () => {
+    const { transport, peer } = pair();
+    try {
+      const copies: Uint8Array[] = [];
+      const views: Uint8Array[] = [];
+      transport.start({
+        borrow: true,
+        onDatagram(d) {
+          copies.push(d.slice());
+          views.push(d);
+        },
+        onClose() {},
+      });
+      const sent = [pattern(1, 300), pattern(2, 4096), pattern(3, 100)];
+      await peerSendAll(peer, sent);
+      await until(() => copies.length === 3);
+      assert.deepEqual(copies, sent, 'what the handler read during each call');
+      assert.equal(views[0].buffer, views[1].buffer, 'no ArrayBuffer per record');
+      assert.equal(views[1].buffer, views[2].buffer);
+      // The hazard the flag accepts: the first record's view now shows the last record's bytes.
+      // It stays readable memory (a buffer the transport owns), never freed native memory.
+      assert.deepEqual(views[0].subarray(0, 100), sent[2]);
+      assert.equal(views[0].length, 300);
+    } finally {
+      transport.close();
+      peer.close();
+    }
+  });
+
+  test('a handler that does not borrow still owns every datagram (the default)', async () => {
+    const { transport, peer } = pair();
+    try {
+      const r = record(transport);
+      const sent = [pattern(4, 300), pattern(5, 200)];
+      await peerSendAll(peer, sent);
+      await until(() => r.datagrams.length === 2);
+      assert.deepEqual(r.datagrams, sent, 'the first one is not overwritten by the second');
+      assert.notEqual(r.datagrams[0].buffer, r.datagrams[1].buffer);
+    } finally {
+      transport.close();
+      peer.close();
+    }
+  });
+
+  test('truncation while borrowing: capacity bytes fit, one more does not, the next record is intact', async () => {
+    const { transport, peer } = pair({ receiveCapacity: 1000 });
+    try {
+      const got: { bytes: Uint8Array; truncated: boolean }[] = [];
+      transport.start({ borrow: true, onDatagram: (d, truncated) => got.push({ bytes: d.slice(), truncated }), onClose() {} });
+      const over = pattern(2, 5000);
+      await peerSendAll(peer, [pattern(1, 1000), over, pattern(3, 999)]);
+      await until(() => got.length === 3);
+      assert.deepEqual(got.map((g) => g.truncated), [false, true, false]);
+      assert.deepEqual(got[0].bytes, pattern(1, 1000));
+      assert.deepEqual(got[1].bytes, over.subarray(0, 1000), 'the first capacity bytes of the long record');
+      assert.deepEqual(got[2].bytes, pattern(3, 999));
+    } finally {
+      transport.close();
+      peer.close();
+    }
+  });
+
   test('setReceiveBufferSize reads back at least the size asked for (Linux doubles it)', () => {
     const { transport, peer } = pair();
     try {
@@ -238,7 +300,7 @@ describe('DatagramFdTransport on a real socketpair', { skip: NATIVE_SKIP }, () =
 
 type Step = RecvResult | number; // a result, or an errno for a failed call
 
-function scripted(os = DARWIN, recvSteps: Step[] = [], sendSteps: Step[] = []) {
+function scripted(os = DARWIN, recvSteps: Step[] = [], sendSteps: Step[] = [], opts: { viaRecv?: boolean } = {}) {
   let errno = 0;
   let onEvent: ((status: number, disconnect: boolean) => void) | undefined;
   const calls: string[] = [];
@@ -274,6 +336,17 @@ function scripted(os = DARWIN, recvSteps: Step[] = [], sendSteps: Step[] = []) {
     sysctlbyname: () => fail(os.errno.ENOENT),
     poll: () => poller,
   };
+  if (opts.viaRecv) {
+    // recv(2) as the kernel does it for a datagram: at most buf.length bytes, the rest discarded.
+    libc.recv = (_fd, buf) => {
+      calls.push('recv');
+      const s = recvSteps.shift() ?? os.errno.EAGAIN;
+      if (typeof s === 'number') return fail(s);
+      const n = Math.min(s.data.length, buf.length);
+      buf.set(s.data.subarray(0, n));
+      return n;
+    };
+  }
   return { libc, calls, fire: (status = 0, disconnect = false) => onEvent?.(status, disconnect) };
 }
 
@@ -331,6 +404,64 @@ describe('DatagramFdTransport error paths (scripted libc)', () => {
     assert.equal(errnoName(DARWIN, 35), 'EAGAIN');
     assert.equal(errnoName(DARWIN, 102), 'EOPNOTSUPP');
     assert.equal(errnoName(DARWIN, 4242), 'errno 4242');
+  });
+
+  test('recv() is used when the Libc has it: EINTR retried, EAGAIN ends the drain, recvmsg never called', () => {
+    const s = scripted(DARWIN, [DARWIN_ERRNO.EINTR, rec(1), rec(2)], [], { viaRecv: true });
+    const t = new DatagramFdTransport(3, { libc: s.libc });
+    const r = record(t);
+    s.fire();
+    assert.deepEqual(r.datagrams, [pattern(1, 20), pattern(2, 20)]);
+    assert.deepEqual(r.truncated, [false, false]);
+    assert.deepEqual(s.calls.filter((c) => c.startsWith('recv')), ['recv', 'recv', 'recv', 'recv'], 'EINTR, two records, EAGAIN');
+    t.close();
+  });
+
+  test('recv(): a record longer than the capacity is truncated to it (the buffer holds one byte more)', () => {
+    const long: RecvResult = { data: pattern(9, 101), flags: 0 };
+    const exact: RecvResult = { data: pattern(8, 100), flags: 0 };
+    const s = scripted(DARWIN, [long, exact], [], { viaRecv: true });
+    const t = new DatagramFdTransport(3, { libc: s.libc, receiveCapacity: 100 });
+    const r = record(t);
+    s.fire();
+    assert.deepEqual(r.truncated, [true, false]);
+    assert.deepEqual(r.datagrams, [pattern(9, 101).subarray(0, 100), pattern(8, 100)]);
+    t.close();
+  });
+
+  test('recv(): ECONNRESET closes naming recv(); a zero-length record is an orderly end of stream', () => {
+    const s = scripted(DARWIN, [rec(1), DARWIN_ERRNO.ECONNRESET], [], { viaRecv: true });
+    const t = new DatagramFdTransport(3, { libc: s.libc });
+    const r = record(t);
+    s.fire();
+    assert.equal(r.datagrams.length, 1);
+    assert.equal(r.closes[0]?.errno, 54);
+    assert.match(r.closes[0]?.message ?? '', /recv\(\).*ECONNRESET/);
+    const s2 = scripted(DARWIN, [rec(1), { data: new Uint8Array(0), flags: 0 }, rec(2)], [], { viaRecv: true });
+    const t2 = new DatagramFdTransport(3, { libc: s2.libc });
+    const r2 = record(t2);
+    s2.fire();
+    assert.equal(r2.datagrams.length, 1, 'nothing after the end of stream');
+    assert.deepEqual(r2.closes, [undefined]);
+  });
+
+  test('a handler that re-enters the drain (a nested wake-up) reads nothing: the borrowed record is not overwritten under it', () => {
+    const s = scripted(DARWIN, [rec(1), rec(2)], [], { viaRecv: true });
+    const t = new DatagramFdTransport(3, { libc: s.libc });
+    const seen: Uint8Array[] = [];
+    t.start({
+      borrow: true,
+      onDatagram(d) {
+        const before = d.slice();
+        if (seen.length === 0) s.fire(); // libuv never does this, but a handler might provoke it
+        assert.deepEqual(d, before, 'bytes unchanged during the call');
+        seen.push(before);
+      },
+      onClose() {},
+    });
+    s.fire();
+    assert.deepEqual(seen, [pattern(1, 20), pattern(2, 20)], 'both records, in order, once');
+    t.close();
   });
 
   test('a flood is delivered in bounded batches per wake-up (the event loop keeps turning)', () => {

@@ -26,7 +26,10 @@ export class ClientSession {
   readonly providerStatus = new Map<ProviderName, ProviderStatus>();
   /** SO_RCVBUF in effect, when the transport reports it. */
   receiveBuffer?: number;
-  /** While the self-test sweeps: records are captured for it, not applied to the table. */
+  /**
+   * While the self-test sweeps: records are captured for it, not applied to the table. The capture
+   * callback borrows each record (TransportHandlers.borrow): it copies what it keeps.
+   */
   calibrating = false;
   capture?: (datagram: Uint8Array) => void;
   layoutFailure?: NtstatError;

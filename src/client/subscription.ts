@@ -49,6 +49,10 @@ export async function openTransport(s: ClientSession, handlers: TransportHandler
   s.transport.start({
     onDatagram: (d, truncated) => handlers.onDatagram(d, truncated),
     onClose: (err) => handlers.onClose(err),
+    // The client reads each record during onDatagram only: decoding copies what it keeps (strings,
+    // slices), the self-test's capture copies its records (calibration.ts collect). So the fd
+    // transport may lend views of its receive buffer instead of a new ArrayBuffer per record.
+    borrow: true,
   });
   const preset = s.transport.receiveBufferSize;
   if ((preset !== undefined || s.transport.setReceiveBufferSize) && !s.opts.passive) {

@@ -9,7 +9,7 @@
  */
 import { NtstatError } from '../errors.js';
 import { MessageType, providerName } from './constants.js';
-import type { Dialect, StructLayout } from './dialect.js';
+import type { Dialect } from './dialect.js';
 import { formatUuid, readStruct, readU64Number } from './fields.js';
 import type {
   Counts,
@@ -20,6 +20,8 @@ import type {
   SysinfoKeyval,
 } from './messages.js';
 import { planFor, type CodecPlan, type MsgLayout } from './plan.js';
+import { countsReaderFor } from './counts-reader.js';
+import { updateDecoder } from './update-decoder.js';
 
 export interface DecodeOptions {
   /**
@@ -57,68 +59,10 @@ function malformed(message: string, offset: number): NtstatError {
   return new NtstatError('ERR_NTSTAT_MALFORMED', `${message} (at byte ${offset})`, { offset });
 }
 
-/** Counts field names (nstat_counts, stripped of `nstat_`) -> our names. */
-const COUNT_NAMES: Record<string, keyof Counts> = {
-  nstat_rxpackets: 'rxPackets',
-  nstat_rxbytes: 'rxBytes',
-  nstat_txpackets: 'txPackets',
-  nstat_txbytes: 'txBytes',
-  nstat_rxduplicatebytes: 'rxDuplicateBytes',
-  nstat_rxoutoforderbytes: 'rxOutOfOrderBytes',
-  nstat_txretransmit: 'txRetransmit',
-  nstat_connectattempts: 'connectAttempts',
-  nstat_connectsuccesses: 'connectSuccesses',
-  nstat_min_rtt: 'minRtt',
-  nstat_avg_rtt: 'avgRtt',
-  nstat_var_rtt: 'varRtt',
-  nstat_cell_rxbytes: 'cellRxBytes',
-  nstat_cell_txbytes: 'cellTxBytes',
-  nstat_wifi_rxbytes: 'wifiRxBytes',
-  nstat_wifi_txbytes: 'wifiTxBytes',
-  nstat_wired_rxbytes: 'wiredRxBytes',
-  nstat_wired_txbytes: 'wiredTxBytes',
-};
-
-type CountOp = [key: keyof Counts, offset: number, wide: boolean];
-const countOps = new WeakMap<StructLayout, CountOp[]>();
-export function countsOps(layout: StructLayout): CountOp[] {
-  let ops = countOps.get(layout);
-  if (!ops) {
-    ops = [];
-    for (const f of layout.fields) {
-      const key = COUNT_NAMES[f.name];
-      if (key) ops.push([key, f.offset, f.size === 8]);
-    }
-    countOps.set(layout, ops);
-  }
-  return ops;
-}
-
-type CountsReader = (dv: DataView, base: number) => Counts;
-const countsReaders = new WeakMap<StructLayout, CountsReader>();
-
-/** Counts reader specialised to the dialect's nstat_counts order (see fields.ts readStruct on why). */
-function countsReader(layout: StructLayout): CountsReader {
-  let r = countsReaders.get(layout);
-  if (r) return r;
-  const ops = countsOps(layout);
-  try {
-    const body = ops.map(([key, off, wide]) => `${key}: ${wide ? `u64(dv, base + ${off})` : `dv.getUint32(base + ${off}, true)`}`).join(', ');
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    r = new Function('u64', `return function readCounts(dv, base) { return { ${body} }; };`)(readU64Number) as CountsReader;
-  } catch {
-    r = (dv, base) => {
-      const out = {} as Record<keyof Counts, number>;
-      for (const [key, off, wide] of ops) out[key] = wide ? readU64Number(dv, base + off) : dv.getUint32(base + off, true);
-      return out as Counts;
-    };
-  }
-  countsReaders.set(layout, r);
-  return r;
-}
+export { countsOps } from './counts-reader.js';
 
 function readCounts(plan: CodecPlan, dv: DataView, base: number): Counts {
-  return countsReader(plan.counts!)(dv, base);
+  return countsReaderFor(plan.counts!)(dv, base);
 }
 
 function readSrcref(plan: CodecPlan, dv: DataView, off: number): bigint {
@@ -418,7 +362,20 @@ export interface DeferredMessage {
  */
 export function decodeMessageAt(bytes: Uint8Array, dv: DataView, dialect: Dialect, at: number, len: number): Message | undefined {
   const flags = dialect.hasLength ? dv.getUint16(at + 14, true) : 0;
-  return decodeOne(planFor(dialect), bytes, dv, at, len, dv.getUint32(at + 8, true), readU64Big(dv, at), flags);
+  const plan = planFor(dialect);
+  const type = dv.getUint32(at + 8, true);
+  const context = readU64Big(dv, at);
+  const fast = type === MessageType.SRC_UPDATE ? updateDecoder(plan) : undefined;
+  return fast?.decode(bytes, dv, at, len, context, flags) ?? decodeOne(plan, bytes, dv, at, len, type, context, flags);
+}
+
+/**
+ * decodeDatagram without the SRC_UPDATE fast path (update-decoder.ts): every message through
+ * decodeOne. The reference the fast path is tested against (test/decode-fast.test.ts).
+ * @internal
+ */
+export function decodeDatagramReference(bytes: Uint8Array, dialect: Dialect, options: DecodeOptions = {}): Message[] {
+  return decodeWith(bytes, dialect, options, undefined, false) as Message[];
 }
 
 /**
@@ -431,8 +388,10 @@ export function decodeWith(
   dialect: Dialect,
   options: DecodeOptions,
   defer: ((type: number, dv: DataView, at: number, len: number) => boolean) | undefined,
+  fastUpdates = true,
 ): (Message | DeferredMessage)[] {
   const plan = planFor(dialect);
+  const fast = fastUpdates ? updateDecoder(plan) : undefined;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: (Message | DeferredMessage)[] = [];
   const total = bytes.byteLength;
@@ -469,7 +428,7 @@ export function decodeWith(
     }
     let msg: Message | undefined;
     try {
-      msg = decodeOne(plan, bytes, dv, at, len, type, context, flags);
+      msg = (type === MessageType.SRC_UPDATE && fast !== undefined ? fast.decode(bytes, dv, at, len, context, flags) : undefined) ?? decodeOne(plan, bytes, dv, at, len, type, context, flags);
     } catch (e) {
       // Unverified dialect with framing intact (hdr.length checked above): drop this message only.
       if (!options.onInvalidMessage || dialect.verified || !dialect.hasLength || !(e instanceof NtstatError)) throw e;

@@ -3,19 +3,29 @@
  * say where each field is, the field's C type says how to read it. A new macOS release adds a
  * table, not code. Field names become camelCase keys (`cc_algo` → `ccAlgo`).
  */
-import { NtstatError } from '../errors.js';
 import type { StructLayout } from './dialect.js';
 import { decodeSockaddr, encodeSockaddr, type Endpoint, type OtherSockaddr } from './sockaddr.js';
-import { AsciiCache, Bytes16Cache } from './intern.js';
+import {
+  bitmapBits,
+  cstringAt,
+  formatUuid,
+  parseUuid,
+  rawOrUndefined,
+  readBitmap,
+  readCString,
+  readU64Number,
+  stringOrUndefined,
+  u64High,
+  uuidAt,
+  uuidOrUndefined,
+  writeU64Number,
+  type ActivityBitmap,
+} from './values.js';
+
+// The value readers moved to values.ts; these names stay importable from here.
+export { bitmapBits, formatUuid, parseUuid, readCString, readU64Number, stringOrUndefined, uuidOrUndefined, writeU64Number, type ActivityBitmap };
 
 export type FieldValue = number | string | boolean | Endpoint | OtherSockaddr | ActivityBitmap | Uint8Array | undefined;
-
-export interface ActivityBitmap {
-  /** Uptime seconds when the bitmap started (BEHAVIOUR.md §5.1). */
-  start: number;
-  /** The 128-bit map (u64 bitmap[1]:bitmap[0]), one bit per 8 s, as 32 hex digits, most significant first. */
-  bits: string;
-}
 
 const enum Kind {
   U8,
@@ -101,66 +111,9 @@ export function structFieldOps(layout: StructLayout): { key: string; offset: num
   return opsFor(layout).map((op) => ({ key: op.key, offset: op.offset, size: op.size, kind: KIND_NAMES[op.kind] }));
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
-
-const asciiCache = new AsciiCache();
-
-/** NUL-terminated (or full-width) byte string. Invalid UTF-8 becomes U+FFFD; display layers escape. */
-export function readCString(b: Uint8Array, off: number, max: number): string {
-  const lim = off + max;
-  let end = off;
-  let ascii = true;
-  let hash = 0x811c9dc5;
-  for (; end < lim; end++) {
-    const c = b[end];
-    if (c === 0) break;
-    if (c > 0x7e || c < 0x20) ascii = false;
-    hash = Math.imul(hash ^ c, 0x01000193);
-  }
-  if (end === off) return '';
-  // Fast path for printable ASCII, the common case for process names: interned.
-  if (ascii) return asciiCache.get(b, off, end, hash);
-  return utf8.decode(b.subarray(off, end));
-}
-
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-export function formatUuid(b: Uint8Array, off: number): string {
-  let s = '';
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
-    s += HEX[b[off + i]];
-  }
-  return s;
-}
-
-export function parseUuid(text: string, out: Uint8Array, off: number): void {
-  const hex = text.replace(/-/g, '');
-  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new TypeError(`bad UUID ${text}`);
-  for (let i = 0; i < 16; i++) out[off + i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-}
-
-/** Exact u64 as a JS number; values above 2^53 are rejected rather than rounded. */
-export function readU64Number(dv: DataView, off: number): number {
-  const lo = dv.getUint32(off, true);
-  const hi = dv.getUint32(off + 4, true);
-  if (hi > 0x1fffff) {
-    throw new NtstatError('ERR_NTSTAT_RANGE', `64-bit value at byte ${off} exceeds 2^53 and cannot be represented exactly`, {
-      offset: off,
-    });
-  }
-  // `hi * 2^32 + lo` is a double even when hi is 0: stored in an object it is a boxed HeapNumber
-  // (16 B more per field). Small values stay small integers this way.
-  return hi === 0 ? lo : hi * 0x1_0000_0000 + lo;
-}
-
-export function writeU64Number(dv: DataView, off: number, v: number): void {
-  dv.setUint32(off, v % 0x1_0000_0000, true);
-  dv.setUint32(off + 4, Math.floor(v / 0x1_0000_0000), true);
-}
-
 const UUID_ZERO = '00000000-0000-0000-0000-000000000000';
 
-type StructReader = (b: Uint8Array, dv: DataView, base: number) => Record<string, FieldValue>;
+export type StructReader = (b: Uint8Array, dv: DataView, base: number) => Record<string, FieldValue>;
 
 const readers = new WeakMap<StructLayout, StructReader>();
 
@@ -175,49 +128,22 @@ const readers = new WeakMap<StructLayout, StructReader>();
  * interpreted instead, with identical results.
  */
 export function readStruct(layout: StructLayout, b: Uint8Array, dv: DataView, base: number): Record<string, FieldValue> {
+  return structReader(layout)(b, dv, base);
+}
+
+/** The reader readStruct uses for `layout` (compiled once), for callers that keep it. */
+export function structReader(layout: StructLayout): StructReader {
   let r = readers.get(layout);
   if (!r) {
     r = compileReader(layout) ?? ((bb, dd, o) => interpretStruct(layout, bb, dd, o));
     readers.set(layout, r);
   }
-  return r(b, dv, base);
+  return r;
 }
 
-const uuidCache = new Bytes16Cache(formatUuid);
-/** A UUID field as readStruct reads it (interned text), or undefined when all zero. */
-export function uuidOrUndefined(b: Uint8Array, off: number, dv?: DataView): string | undefined {
-  for (let i = 0; i < 16; i++) if (b[off + i] !== 0) return dv ? uuidCache.get(b, dv, off) : formatUuid(b, off);
-  return undefined;
-}
-
-/** A char[] field as readStruct reads it, or undefined when empty. */
-export function stringOrUndefined(b: Uint8Array, off: number, max: number): string | undefined {
-  return b[off] === 0 ? undefined : readCString(b, off, max);
-}
-
-/** A nested struct's bytes; all-zero (nothing reported) is absent. */
-function rawOrUndefined(b: Uint8Array, off: number, size: number): Uint8Array | undefined {
-  for (let i = 0; i < size; i++) if (b[off + i] !== 0) return b.slice(off, off + size);
-  return undefined;
-}
-
-/** The 16 bitmap bytes as 32 hex digits, most significant byte first, as one flat string. */
-function formatBitmapBits(b: Uint8Array, off: number): string {
-  // join() builds a flat string; `+=` would leave a 16-deep rope (15 extra heap objects, ~300 B)
-  // in every stored descriptor.
-  const parts: string[] = new Array<string>(16);
-  for (let i = 0; i < 16; i++) parts[i] = HEX[b[off + 15 - i]];
-  return parts.join('');
-}
-const bitmapCache = new Bytes16Cache(formatBitmapBits);
-
-/** The activity bitmap's `bits` text for the 16 bytes at `off` (interned, as readStruct builds it). */
-export function bitmapBits(b: Uint8Array, dv: DataView, off: number): string {
-  return bitmapCache.get(b, dv, off);
-}
-
-function readBitmap(b: Uint8Array, dv: DataView, o: number): ActivityBitmap {
-  return { start: readU64Number(dv, o), bits: bitmapCache.get(b, dv, o + 8) };
+/** Source of an exact u64 read at `o` (readU64Number inline: the high word is 0 for almost every value). */
+function u64Source(o: string): string {
+  return `((h = dv.getUint32(${o} + 4, true)) === 0 ? dv.getUint32(${o}, true) : u64High(dv, ${o}, h))`;
 }
 
 /**
@@ -227,7 +153,8 @@ function readBitmap(b: Uint8Array, dv: DataView, o: number): ActivityBitmap {
  * first into locals and the object is then built by one literal per combination of present
  * fields (compiled on first use): adding them one by one to a literal of the others grew a
  * second backing store (~100 B more per descriptor, kept by every stream) and cost a map
- * transition per field.
+ * transition per field. Numbers, bools and the bitmap are read inline (no call per field); strings
+ * and UUIDs through the word-at-a-time readers of values.ts.
  */
 function compileReader(layout: StructLayout): StructReader | undefined {
   const always: [key: string, expr: string][] = [];
@@ -249,7 +176,7 @@ function compileReader(layout: StructLayout): StructReader | undefined {
         always.push([op.key, `dv.getInt32(${o}, true)`]);
         break;
       case Kind.U64:
-        always.push([op.key, `u64(dv, ${o})`]);
+        always.push([op.key, u64Source(o)]);
         break;
       case Kind.U64_STRING:
         always.push([op.key, `dv.getBigUint64(${o}, true).toString()`]);
@@ -258,16 +185,16 @@ function compileReader(layout: StructLayout): StructReader | undefined {
         always.push([op.key, `b[${o}] !== 0`]);
         break;
       case Kind.BITMAP:
-        always.push([op.key, `bitmap(b, dv, ${o})`]);
+        always.push([op.key, `{ start: ${u64Source(o)}, bits: bits(b, dv, ${o} + 8) }`]);
         break;
       case Kind.RAW:
         optional.push([op.key, `raw(b, ${o}, ${op.size})`]);
         break;
       case Kind.CHARS:
-        optional.push([op.key, `str(b, ${o}, ${op.size})`]);
+        optional.push([op.key, `b[${o}] === 0 ? undefined : str(b, dv, ${o}, ${op.size})`]);
         break;
       case Kind.UUID:
-        optional.push([op.key, `uuid(b, ${o}, dv)`]);
+        optional.push([op.key, `uuid(b, dv, ${o})`]);
         break;
       case Kind.SOCKADDR:
         optional.push([op.key, `sa(b, dv, ${o})`]);
@@ -286,6 +213,7 @@ function compileReader(layout: StructLayout): StructReader | undefined {
     `  return (builders[mask] = new Function(${JSON.stringify(params)}, "return { " + keys.join(", ") + " };"));`,
     '}',
     'return function read(b, dv, base) {',
+    '  let h;',
     ...always.map(([, e], i) => `  const a${i} = ${e};`),
     ...optional.map(([, e], i) => `  const o${i} = ${e};`),
     `  const mask = 0${optional.map((_, i) => ` | (o${i} === undefined ? 0 : ${1 << i})`).join('')};`,
@@ -294,8 +222,8 @@ function compileReader(layout: StructLayout): StructReader | undefined {
   ].join('\n');
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function('u64', 'bitmap', 'str', 'uuid', 'sa', 'raw', body) as (...a: unknown[]) => StructReader;
-    return factory(readU64Number, readBitmap, stringOrUndefined, uuidOrUndefined, decodeSockaddr, rawOrUndefined);
+    const factory = new Function('u64High', 'bits', 'str', 'uuid', 'sa', 'raw', body) as (...a: unknown[]) => StructReader;
+    return factory(u64High, bitmapBits, cstringAt, uuidAt, decodeSockaddr, rawOrUndefined);
   } catch {
     return undefined;
   }

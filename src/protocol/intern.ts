@@ -23,10 +23,11 @@ export class Bytes16Cache {
   constructor(private readonly format: (b: Uint8Array, off: number) => string) {}
 
   get(b: Uint8Array, dv: DataView, off: number): string {
-    const w0 = dv.getInt32(off, true);
-    const w1 = dv.getInt32(off + 4, true);
-    const w2 = dv.getInt32(off + 8, true);
-    const w3 = dv.getInt32(off + 12, true);
+    return this.getWords(dv.getInt32(off, true), dv.getInt32(off + 4, true), dv.getInt32(off + 8, true), dv.getInt32(off + 12, true), b, off);
+  }
+
+  /** get() for a caller that has read the 16 bytes at `off` as little-endian words already. */
+  getWords(w0: number, w1: number, w2: number, w3: number, b: Uint8Array, off: number): string {
     const i = slotOf(w0 ^ Math.imul(w1, 31) ^ Math.imul(w2, 961) ^ Math.imul(w3, 29791));
     const w = this.words;
     const k = i << 2;
@@ -85,7 +86,7 @@ function sameAscii(s: string, b: Uint8Array, off: number, end: number): boolean 
 export class AsciiCache {
   private readonly texts: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
 
-  /** `end` is the index of the terminating NUL (or the field end); bytes are printable ASCII. */
+  /** `end` is the index of the terminating NUL (or the field end); bytes are ASCII (below 0x80). */
   get(b: Uint8Array, off: number, end: number, hash: number): string {
     const i = slotOf(hash);
     const s = this.texts[i];
@@ -96,5 +97,27 @@ export class AsciiCache {
     this.texts[i ^ 1] = s;
     this.texts[i] = text;
     return text;
+  }
+}
+
+/**
+ * Cache for 64-bit srcrefs as BigInts keyed by their two 32-bit halves: a source's srcref repeats
+ * in every update, and a BigInt is an immutable primitive, so handing out the same one is
+ * indistinguishable from making a new one (but allocates nothing and skips getBigUint64).
+ */
+export class SrcrefCache {
+  private readonly lo = new Int32Array(SLOTS);
+  private readonly hi = new Int32Array(SLOTS);
+  private readonly values: (bigint | undefined)[] = new Array<bigint | undefined>(SLOTS).fill(undefined);
+
+  get(lo: number, hi: number): bigint {
+    const i = slotOf(lo ^ Math.imul(hi, 31));
+    const v = this.values[i];
+    if (v !== undefined && this.lo[i] === (lo | 0) && this.hi[i] === (hi | 0)) return v;
+    const fresh = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    this.lo[i] = lo;
+    this.hi[i] = hi;
+    this.values[i] = fresh;
+    return fresh;
   }
 }

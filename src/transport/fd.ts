@@ -4,8 +4,13 @@
  * (DESIGN.md §7), so what the tests exercise on Linux is what runs on a Mac.
  *
  * Reading never blocks and never spins: a libuv poll handle (koffi.node.poll) tells us when the fd
- * is readable; we then drain with non-blocking recvmsg until EAGAIN (bounded per wake-up so a
+ * is readable; we then drain with non-blocking recv(2) until EAGAIN (bounded per wake-up so a
  * flood cannot starve the event loop — level-triggered polling brings us back).
+ *
+ * Records are read into one buffer the transport owns, `capacity + 1` bytes long: a record that
+ * fills it was longer than the capacity, i.e. truncated (the rest of a datagram is discarded on
+ * both Darwin and Linux, as recvmsg's MSG_TRUNC would have said). A handler that borrows
+ * (TransportHandlers.borrow, the client) is handed views of that buffer; others get copies.
  */
 import { NtstatError } from '../errors.js';
 import type { Transport, TransportHandlers } from './transport.js';
@@ -66,6 +71,12 @@ export class DatagramFdTransport implements Transport {
   private paused = false;
   /** @internal */
   private closed = false;
+  /** @internal Receive buffer (capacity + 1 bytes) when the Libc has recv(). */
+  private rx: Uint8Array | undefined;
+  /** @internal The handler borrows datagrams: deliver views of `rx` (TransportHandlers.borrow). */
+  private lend = false;
+  /** @internal A drain is running (a handler must not start another one that reuses `rx`). */
+  private draining = false;
 
   /** Takes ownership of `fd` (an open, connected datagram socket): close() closes it. */
   constructor(fd: number, options: DatagramFdTransportOptions = {}) {
@@ -84,6 +95,10 @@ export class DatagramFdTransport implements Transport {
     if (this.closed) throw new NtstatError('ERR_NTSTAT_CLOSED', `${this.kind} transport is closed`);
     if (this.handlers) throw new NtstatError('ERR_NTSTAT_USAGE', `${this.kind} transport already started`);
     this.handlers = handlers;
+    // recv(2) into a buffer of our own, one byte longer than the capacity: a record that fills it
+    // was longer than the capacity (truncated). A borrowing handler gets views of it (no copy).
+    if (this.libc.recv) this.rx = new Uint8Array(this.capacity + 1);
+    this.lend = handlers.borrow === true;
     this.poller = this.libc.poll(this.fd);
     if (!this.paused) this.poller.start(this.onEvent);
   }
@@ -184,32 +199,69 @@ export class DatagramFdTransport implements Transport {
     if (drained && disconnect) this.finish(undefined);
   };
 
-  /** @internal */
-  /** Read until EAGAIN (true), or until paused/closed/the per-wake-up budget (false). */
+  /** @internal Read until EAGAIN (true), or until paused/closed/the per-wake-up budget (false). */
   private drain(): boolean {
-    const { libc } = this;
-    const e = libc.os.errno;
+    if (this.draining) return false;
+    this.draining = true;
+    try {
+      return this.drainRecords();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** @internal */
+  private drainRecords(): boolean {
+    const { libc, rx, capacity } = this;
+    const flags = libc.os.MSG_DONTWAIT;
     for (let i = 0; i < MAX_RECORDS_PER_WAKEUP; i++) {
       if (this.closed || this.paused || !this.handlers) return false;
-      const r = libc.recvmsg(this.fd, this.capacity, libc.os.MSG_DONTWAIT);
-      if (r === null) {
-        const errno = libc.errno();
-        if (errno === e.EAGAIN) return true;
-        if (errno === e.EINTR) continue;
-        // A Darwin AF_UNIX peer closing leaves ECONNRESET (uipc_usrreq.c unp_drop).
-        this.finish(errnoError(libc, 'recvmsg()', errno, errno === e.ECONNRESET ? 'peer closed' : ''));
-        return false;
+      let data: Uint8Array;
+      let truncated: boolean;
+      if (rx !== undefined) {
+        const n = libc.recv!(this.fd, rx, flags);
+        if (n < 0) {
+          if (this.failedRead('recv()')) return true;
+          if (this.closed) return false;
+          continue;
+        }
+        truncated = n > capacity;
+        const len = truncated ? capacity : n;
+        data = this.lend ? rx.subarray(0, len) : rx.slice(0, len);
+      } else {
+        const r = libc.recvmsg(this.fd, capacity, flags);
+        if (r === null) {
+          if (this.failedRead('recvmsg()')) return true;
+          if (this.closed) return false;
+          continue;
+        }
+        data = r.data;
+        truncated = (r.flags & libc.os.MSG_TRUNC) !== 0;
       }
-      const truncated = (r.flags & libc.os.MSG_TRUNC) !== 0;
-      if (r.data.length === 0 && !truncated) {
+      if (data.length === 0 && !truncated) {
         // Zero-length record = end of stream: what recv() returns once the socket can receive no
         // more, and the marker FdEndpoint.close() sends. The kernel control never queues an empty
         // record (every message has a 16-byte header, BEHAVIOUR.md App. A.1).
         this.finish(undefined);
         return false;
       }
-      this.handlers.onDatagram(r.data, truncated);
+      this.handlers.onDatagram(data, truncated);
     }
+    return false;
+  }
+
+  /**
+   * @internal A failed read: true on EAGAIN (drained); false to go on (EINTR), or after closing
+   * the transport on any other errno.
+   */
+  private failedRead(call: string): boolean {
+    const { libc } = this;
+    const e = libc.os.errno;
+    const errno = libc.errno();
+    if (errno === e.EAGAIN) return true;
+    if (errno === e.EINTR) return false;
+    // A Darwin AF_UNIX peer closing leaves ECONNRESET (uipc_usrreq.c unp_drop).
+    this.finish(errnoError(libc, call, errno, errno === e.ECONNRESET ? 'peer closed' : ''));
     return false;
   }
 }

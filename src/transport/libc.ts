@@ -188,6 +188,11 @@ export interface Libc {
   send(fd: number, data: Uint8Array, flags: number): number;
   /** recvmsg(2) with one iovec of `capacity` bytes; null on failure (see errno()). */
   recvmsg(fd: number, capacity: number, flags: number): RecvResult | null;
+  /**
+   * recv(2) into `buf` (len = buf.length), in place: the byte count, or -1 (see errno()). Optional;
+   * DatagramFdTransport prefers it to `recvmsg` (no msghdr, no copy: issue 17).
+   */
+  recv?(fd: number, buf: Uint8Array, flags: number): number;
   close(fd: number): number;
   /** Darwin only. `oldlen` is size_t in/out. */
   sysctlbyname(name: string, old: Uint8Array | null, oldlen: BigUint64Array): number;
@@ -298,6 +303,7 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
   const getsockopt = f('int getsockopt(int fd, int level, int name, void *value, void *len)');
   const send = f('intptr_t send(int fd, const void *buf, size_t len, int flags)');
   const recvmsg = f('intptr_t recvmsg(int fd, void *msg, int flags)');
+  const recv = f('intptr_t recv(int fd, void *buf, size_t len, int flags)');
   const close = f('int close(int fd)');
   let sysctlbyname: ((...args: unknown[]) => unknown) | undefined;
   if (os.os === 'darwin') {
@@ -357,6 +363,8 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
     setsockopt: (fd, level, name, value) => setsockopt(fd, level, name, value, value.length) as number,
     getsockopt: (fd, level, name, value, len) => getsockopt(fd, level, name, value, len) as number,
     send: (fd, buf, flags) => Number(send(fd, buf, buf.length, flags)),
+    // koffi hands the callee a pointer to the typed array's own bytes for a synchronous call.
+    recv: (fd, buf, flags) => Number(recv(fd, buf, buf.length, flags)),
     recvmsg(fd, cap, flags) {
       ensureScratch(cap);
       if (iovLen !== cap) {

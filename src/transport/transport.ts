@@ -15,7 +15,19 @@ import type { NtstatError } from '../errors.js';
  *    drops, exactly as with a slow reader.
  */
 export interface TransportHandlers {
+  /**
+   * One received record. Unless `borrow` is set, `datagram` is the handler's own: it owns its
+   * bytes and may keep them.
+   */
   onDatagram(datagram: Uint8Array, truncated: boolean): void;
+  /**
+   * Set by a handler that only *borrows* each datagram: it reads it during `onDatagram` and copies
+   * whatever it keeps past the call. A transport may then lend a view into a receive buffer it
+   * reuses for the next record (DatagramFdTransport does: no copy and no ArrayBuffer per record,
+   * issue 17), so a borrowed datagram kept after `onDatagram` returns is later overwritten.
+   * Transports that cannot lend ignore it; handlers that leave it unset always get copies.
+   */
+  readonly borrow?: boolean;
   /** The peer closed or the transport failed; `error` is undefined for an orderly close. */
   onClose(error?: NtstatError): void;
 }

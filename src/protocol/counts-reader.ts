@@ -1,0 +1,69 @@
+/**
+ * nstat_counts -> Counts: the field table of the dialect's counts struct and a reader unrolled
+ * for it (generated once per layout: object literals with a fixed shape are several times faster
+ * than keyed stores, see fields.ts readStruct), with the table interpreted where code generation
+ * is disallowed.
+ */
+import type { StructLayout } from './dialect.js';
+import { readU64Number } from './fields.js';
+import type { Counts } from './messages.js';
+
+/** Counts field names (nstat_counts, stripped of `nstat_`) -> our names. */
+const COUNT_NAMES: Record<string, keyof Counts> = {
+  nstat_rxpackets: 'rxPackets',
+  nstat_rxbytes: 'rxBytes',
+  nstat_txpackets: 'txPackets',
+  nstat_txbytes: 'txBytes',
+  nstat_rxduplicatebytes: 'rxDuplicateBytes',
+  nstat_rxoutoforderbytes: 'rxOutOfOrderBytes',
+  nstat_txretransmit: 'txRetransmit',
+  nstat_connectattempts: 'connectAttempts',
+  nstat_connectsuccesses: 'connectSuccesses',
+  nstat_min_rtt: 'minRtt',
+  nstat_avg_rtt: 'avgRtt',
+  nstat_var_rtt: 'varRtt',
+  nstat_cell_rxbytes: 'cellRxBytes',
+  nstat_cell_txbytes: 'cellTxBytes',
+  nstat_wifi_rxbytes: 'wifiRxBytes',
+  nstat_wifi_txbytes: 'wifiTxBytes',
+  nstat_wired_rxbytes: 'wiredRxBytes',
+  nstat_wired_txbytes: 'wiredTxBytes',
+};
+
+type CountOp = [key: keyof Counts, offset: number, wide: boolean];
+const countOps = new WeakMap<StructLayout, CountOp[]>();
+export function countsOps(layout: StructLayout): CountOp[] {
+  let ops = countOps.get(layout);
+  if (!ops) {
+    ops = [];
+    for (const f of layout.fields) {
+      const key = COUNT_NAMES[f.name];
+      if (key) ops.push([key, f.offset, f.size === 8]);
+    }
+    countOps.set(layout, ops);
+  }
+  return ops;
+}
+
+export type CountsReader = (dv: DataView, base: number) => Counts;
+const countsReaders = new WeakMap<StructLayout, CountsReader>();
+
+/** Counts reader specialised to the dialect's nstat_counts order. */
+export function countsReaderFor(layout: StructLayout): CountsReader {
+  let r = countsReaders.get(layout);
+  if (r) return r;
+  const ops = countsOps(layout);
+  try {
+    const body = ops.map(([key, off, wide]) => `${key}: ${wide ? `u64(dv, base + ${off})` : `dv.getUint32(base + ${off}, true)`}`).join(', ');
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    r = new Function('u64', `return function readCounts(dv, base) { return { ${body} }; };`)(readU64Number) as CountsReader;
+  } catch {
+    r = (dv, base) => {
+      const out = {} as Record<keyof Counts, number>;
+      for (const [key, off, wide] of ops) out[key] = wide ? readU64Number(dv, base + off) : dv.getUint32(base + off, true);
+      return out as Counts;
+    };
+  }
+  countsReaders.set(layout, r);
+  return r;
+}
