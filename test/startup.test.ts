@@ -54,3 +54,11 @@ test('ntstat --version alone does not even load the option parser or the layout 
   assert.equal(alone.stdout, parsed.stdout);
   assert.equal(run(['-V']).stdout, alone.stdout);
 });
+
+test('ntstat json --count 1 loads no recorder and no resolver; --resolve does load the resolver', () => {
+  const unneeded = (seen: string[]) => seen.filter((u) => /\/transport\/(tee|ntcap|file-window)\.js$|\/cli\/resolve\.js$/.test(u)).map((u) => u.replace(/^.*\/src\//, ''));
+  const seen = modulesLoadedBy(['json', '--simulate', '--count', '1']);
+  assert.ok(seen.some((u) => u.endsWith('/client/client.js')), 'the hook sees the command run');
+  assert.deepEqual(unneeded(seen), []);
+  assert.deepEqual(unneeded(modulesLoadedBy(['json', '--simulate', '--count', '1', '--resolve'])), ['cli/resolve.js']);
+});

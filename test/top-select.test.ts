@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { firstInOrder, streamOrder, totalOrder, SORT_KEYS } from '../src/cli/sort.js';
+import { firstInOrder, streamOrder, streamPrimary, totalOrder, SORT_KEYS } from '../src/cli/sort.js';
 import { renderTop, type TopModel } from '../src/cli/top-render.js';
 import { LiveStreams } from '../src/cli/live-streams.js';
 import type { Stream } from '../src/model/stream.js';
@@ -19,7 +19,7 @@ import { settle } from './helpers/client-sim.js';
 
 /** Rates and totals drawn from few values, so ties (idle streams) are common, as in real tables. */
 const streamArb = (id: number) =>
-  fc.record({ rate: fc.constantFrom(0, 0, 0, 10, 2048), tx: fc.constantFrom(0, 5), total: fc.constantFrom(0, 100, 5000), pid: fc.integer({ min: 1, max: 5 }), name: fc.constantFrom('a', 'b', 'Safari') }).map(
+  fc.record({ rate: fc.constantFrom(0, 0, 0, 10, 2048, 0.1 + 0.2, 1e300), tx: fc.constantFrom(0, 5, 0.3), total: fc.constantFrom(0, 100, 5000, 2 ** 53), pid: fc.integer({ min: 1, max: 5 }), name: fc.constantFrom('a', 'b', 'Safari') }).map(
     (r): Stream => ({
       id: String(id), srcref: BigInt(id), provider: 'tcp', providerKind: 'tcp', providerId: 2, userland: false, interface: 'wifi', listener: false, failed: false,
       pid: r.pid, process: r.name, firstSeen: 0, lastUpdated: 0, closed: false, rxBytesPerSec: r.rate, txBytesPerSec: r.tx,
@@ -36,6 +36,10 @@ test('firstInOrder = the first k of a full sort, for every sort key and directio
       const got = firstInOrder(list, cmp, k).map((s) => s.id);
       const want = [...list].sort(cmp).slice(0, k).map((s) => s.id);
       assert.deepEqual(got, want);
+      // With the key's number, most streams are skipped without the comparator: same rows.
+      const primary = streamPrimary(key, reverse);
+      assert.equal(primary === undefined, key === 'name');
+      assert.deepEqual(firstInOrder(list, cmp, k, primary).map((s) => s.id), want, 'with the primary key');
       assert.deepEqual(list.map((s) => s.id), before, 'the input is not reordered');
     }),
     { numRuns: 300 },

@@ -61,7 +61,13 @@ export function compileFilter(o: StreamFilterOptions, interfaceIndex?: Interface
       checks.push((s) => s.ifname === want || (s.ifindex !== undefined && s.ifindex !== 0 && interfaceIndex?.(want) === s.ifindex));
     }
   }
-  return (s) => checks.every((c) => c(s));
+  // Called for every stream of every event and every `top` frame: no wrapper for zero or one check.
+  if (checks.length === 0) return () => true;
+  if (checks.length === 1) return checks[0];
+  return (s) => {
+    for (let i = 0; i < checks.length; i++) if (!checks[i](s)) return false;
+    return true;
+  };
 }
 
 /**

@@ -8,13 +8,12 @@ import type { StreamEvent } from '../model/events.js';
 import type { Dialect } from '../protocol/dialect.js';
 import type { CalibrationFlowMaker } from '../client/calibration-flow.js';
 import type { Transport } from '../transport/transport.js';
-import { RecordingTransport } from '../transport/tee.js';
 import { packageVersion } from '../version.js';
 import { compileFilter, compileInterfaceFilter, type InterfaceIndexFn } from './filters.js';
 import type { InterfaceEvent } from '../model/interface.js';
 import type { InterfaceNames } from '../model/interface-names.js';
 import { BSD_IFNAME, INTERFACE_KINDS } from './options.js';
-import { HostResolver, type ReverseFn } from './resolve.js';
+import type { HostResolver, ReverseFn } from './resolve.js';
 import type { CliIo } from './io.js';
 import type { CliOptions } from './options.js';
 import { makeEventSink } from './output.js';
@@ -90,6 +89,8 @@ export async function openLiveClient(o: CliOptions, io: CliIo, factory: LiveSour
     const names = source.interfaceNames;
     if (names && names.refreshes === 0) await names.refresh();
     const interfaces = names?.entries() ?? [];
+    // Loaded only to record (issue 17: every module costs startup time).
+    const { RecordingTransport } = await import('../transport/tee.js');
     transport = new RecordingTransport(
       transport,
       o.record,
@@ -138,6 +139,13 @@ export async function runUntilDone(client: NetworkStatisticsClient, _o: CliOptio
   }
 }
 
+/** A reverse-DNS resolver with --resolve (its module is loaded only then), else undefined. */
+export async function hostResolver(o: CliOptions, source: LiveSource): Promise<HostResolver | undefined> {
+  if (!o.resolve) return undefined;
+  const { HostResolver } = await import('./resolve.js');
+  return new HostResolver(source.reverse ? { reverse: source.reverse } : {});
+}
+
 /** The first error that should fail the command (a transport that died, a kernel that lied). */
 export function watchFailure(client: NetworkStatisticsClient): () => unknown {
   let failure: unknown;
@@ -150,7 +158,7 @@ export function watchFailure(client: NetworkStatisticsClient): () => unknown {
 /** `ntstat [log]` and `ntstat json`. */
 export async function runEventView(o: CliOptions, io: CliIo, factory: LiveSourceFactory): Promise<number> {
   const { client, source } = await openLiveClient(o, io, factory);
-  const resolver = o.resolve ? new HostResolver(source.reverse ? { reverse: source.reverse } : {}) : undefined;
+  const resolver = await hostResolver(o, source);
   const sink = makeEventSink(io, {
     json: o.json,
     csv: o.csv,

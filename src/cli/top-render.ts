@@ -13,7 +13,7 @@ import type { ProcessTotal } from '../model/process-totals.js';
 import { escapeTerminal } from './escape.js';
 import { displayWidth, fit } from './text-width.js';
 import { endpointText, routeText } from './endpoint-text.js';
-import { SORTED_COLUMN, firstInOrder, streamOrder, totalOrder, type SortKey } from './sort.js';
+import { SORTED_COLUMN, firstInOrder, streamOrder, streamPrimary, totalOrder, type SortKey } from './sort.js';
 import { UNITS_LEGEND, formatBytes, formatRate } from './units.js';
 import type { InterfaceStat } from '../model/interface.js';
 import { interfaceCols, interfaceOrder } from './top-interfaces.js';
@@ -181,7 +181,8 @@ export function renderTop(m: TopModel): string[] {
     // One pass over every stream for the totals and (unfiltered) whether any has a domain name:
     // a frame reads thousands of streams, each pass costs cache misses (issue 17).
     let domains = false;
-    for (const s of list) {
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
       rx += s.rxBytesPerSec ?? 0;
       tx += s.txBytesPerSec ?? 0;
       const c = s.counts;
@@ -199,7 +200,7 @@ export function renderTop(m: TopModel): string[] {
       rxBytesPerSec: rx, txBytesPerSec: tx,
       counts: { rxBytes, txBytes },
     } as unknown as Stream;
-    table = renderRows(m, streamCols(m, domains), visible(m, list, streamOrder(m.sort, m.reverse)), tot, width);
+    table = renderRows(m, streamCols(m, domains), visible(m, list, streamOrder(m.sort, m.reverse), streamPrimary(m.sort, m.reverse)), tot, width);
   } else if (m.grouping === 'interface') {
     const list = (m.interfaces ?? []).filter((i) => matches(m.filter, i.name, i.index, i.kind));
     count = list.length;
@@ -261,8 +262,8 @@ function clampScroll(m: TopModel, count: number): number {
 }
 
 /** The rows shown, in order: all of them (plain), or one screen from the scroll position. */
-function visible<T>(m: TopModel, list: readonly T[], cmp: (a: T, b: T) => number): T[] {
+function visible<T>(m: TopModel, list: readonly T[], cmp: (a: T, b: T) => number, primary?: (x: T) => number): T[] {
   if (m.plain) return [...list].sort(cmp);
   const first = clampScroll(m, list.length);
-  return firstInOrder(list, cmp, first + rowsAvailable(m)).slice(first);
+  return firstInOrder(list, cmp, first + rowsAvailable(m), primary).slice(first);
 }

@@ -15,8 +15,7 @@ import type { CliIo } from './io.js';
 import { parseKeys, type Key } from './keys.js';
 import { LiveStreams } from './live-streams.js';
 import type { CliOptions } from './options.js';
-import { HostResolver } from './resolve.js';
-import { interfaceIndexOf, openLiveClient, runUntilDone, watchFailure, type LiveSourceFactory } from './run-live.js';
+import { hostResolver, interfaceIndexOf, openLiveClient, runUntilDone, watchFailure, type LiveSourceFactory } from './run-live.js';
 import { SORT_KEYS, type SortKey } from './sort.js';
 import { GROUPINGS, renderTop, type TopGrouping, type TopModel } from './top-render.js';
 import { snapshotCsv } from './top-csv.js';
@@ -133,7 +132,7 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
       byApp.apply(kind, s);
     });
   }
-  const resolver = o.resolve ? new HostResolver(source.reverse ? { reverse: source.reverse } : {}) : undefined;
+  const resolver = await hostResolver(o, source);
   let state: TopState = {
     grouping: o.by === 'process' ? 'process' : o.by === 'app' ? 'app' : o.by === 'interface' ? 'interface' : 'stream',
     sort: o.sort ?? 'rate',
@@ -147,8 +146,15 @@ export async function runTop(o: CliOptions, io: CliIo, factory: LiveSourceFactor
   let frozen: string[] | undefined;
 
   const model = (): TopModel => {
-    const streams: Stream[] = [];
-    for (const s of live.values()) if (pre(s)) streams.push(s);
+    // The live set itself when every stream passes the filters (the usual case), else a copy
+    // of those that do; indexed loops (see LiveStreams).
+    const all = live.streams();
+    let streams = all;
+    for (let i = 0; i < all.length; i++) {
+      if (pre(all[i])) {
+        if (streams !== all) (streams as Stream[]).push(all[i]);
+      } else if (streams === all) streams = all.slice(0, i);
+    }
     const totals = state.grouping === 'app' ? byApp : byProcess;
     // Group rates only matter when groups are shown.
     if (state.grouping !== 'stream') totals.updateRates(streams);

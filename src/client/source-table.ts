@@ -35,9 +35,21 @@ export interface SourceTableStats {
   srcrefZero: number;
 }
 
-/** In-place comparison of an SRC_UPDATE at `at` with what a stream holds (client/fast-update.ts). */
-export interface UnchangedCheck {
-  matches(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor, counts: Counts): boolean;
+/** In-place reading of an SRC_UPDATE at `at`, against what a stream holds (client/fast-update.ts). */
+export interface InPlaceUpdate {
+  /** Decoding the update's descriptor would give the held one's values, `timestamp` aside. */
+  sameDescriptor(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): boolean;
+  /** Decoding the update's counts would give the held ones' values. */
+  sameCounts(dv: DataView, at: number, counts: Counts): boolean;
+  /** The update's counts, decoded (as the full decoder would). */
+  readCounts(dv: DataView, at: number): Counts;
+  /** The update's header flags (CLOSING: final values, stored without an event). */
+  flags(dv: DataView, at: number): number;
+  /**
+   * The update's descriptor when it differs from the held one in numeric fields only: a copy of
+   * the held one with its numbers re-read, deep-equal to the decoded descriptor; else undefined.
+   */
+  renumbered(b: Uint8Array, dv: DataView, at: number, held: Descriptor): Descriptor | undefined;
   /** Store the volatile descriptor field (timestamp) of the update into the held descriptor. */
   refresh(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): void;
 }
@@ -209,22 +221,39 @@ export class SourceTable {
   }
 
   /**
-   * @internal The poll hot path (issue 17, client/fast-update.ts): an SRC_UPDATE about an announced stream
-   * whose bytes repeat everything the stream holds but the descriptor's timestamp (`same` compares
-   * in place). It is applied as apply() would — seen this sweep, timestamp and rates refreshed, no
-   * event — without decoding it. False, and nothing done, for anything else: decode and apply().
+   * @internal The poll hot path (issue 17, client/fast-update.ts): an SRC_UPDATE about an announced
+   * stream whose descriptor repeats the held one but for its timestamp (`u` compares in place). It
+   * is applied as apply() would: seen this sweep, the timestamp refreshed (in the held descriptor),
+   * counts applied (unchanged: rates 0, nothing allocated; changed: read alone, an `update` event
+   * unless CLOSING), without decoding the descriptor. A descriptor whose numbers alone moved is
+   * built from the held one (no strings, addresses or UUIDs decoded) and applied as apply() does.
+   * False, and nothing done, for anything else (including an update that would rename the
+   * stream's interface): decode and apply().
    */
-  applyUnchanged(key: number, provider: number, same: UnchangedCheck, b: Uint8Array, dv: DataView, at: number, now: number): boolean {
+  applyInPlace(key: number, provider: number, u: InPlaceUpdate, b: Uint8Array, dv: DataView, at: number, now: number, out: StreamEvent[]): boolean {
     const slot = this.entries.get(key);
     const slots = this.slots;
     if (slot === undefined || slots.flags[slot] !== ANNOUNCED) return false;
     const s = slots.stream[slot]!;
     if (s.providerId !== provider || s.descriptor === undefined || s.counts === undefined) return false;
-    if (!same.matches(b, dv, at, s.descriptor, s.counts)) return false;
+    if (!u.sameDescriptor(b, dv, at, s.descriptor)) {
+      // Only numbers moved (an active flow's buffers and window): the decoded descriptor is the
+      // held one with them re-read; from here this is apply() of the decoded update.
+      const d = u.renumbered(b, dv, at, s.descriptor);
+      if (d === undefined) return false;
+      this.onDescriptor(key, s.srcref, provider, u.flags(dv, at), now, out, d, u.readCounts(dv, at));
+      return true;
+    }
+    // apply() names the interface on every descriptor: a name learnt since is news it must bring.
+    if (this.interfaceNames !== undefined && s.providerKind !== 'ifnet' && wouldRename(s, this.interfaceNames)) return false;
     slots.seen[slot] = this.generation;
     slots.missed[slot] = 0;
-    same.refresh(b, dv, at, s.descriptor);
-    touchCounts(s, now);
+    u.refresh(b, dv, at, s.descriptor);
+    if (u.sameCounts(dv, at, s.counts)) {
+      touchCounts(s, now);
+    } else if (applyCounts(s, u.readCounts(dv, at), now) && !(u.flags(dv, at) & HeaderFlag.CLOSING)) {
+      out.push({ event: 'update', time: now, stream: s });
+    }
     return true;
   }
 
@@ -314,15 +343,16 @@ export class SourceTable {
  * longer knows (the interface went away) stays until the flow moves to another known one or to none.
  */
 function nameInterface(s: Stream, names: InterfaceNames): boolean {
+  if (!wouldRename(s, names)) return false;
   const n = names.name(s.ifindex);
-  if (n !== undefined) {
-    if (n === s.ifname) return false;
-    s.ifname = n;
-    return true;
-  }
-  if (!s.ifindex && s.ifname !== undefined) {
-    delete s.ifname;
-    return true;
-  }
-  return false;
+  if (n !== undefined) s.ifname = n;
+  else delete s.ifname;
+  return true;
+}
+
+/** nameInterface would change the stream's `ifname`. */
+function wouldRename(s: Stream, names: InterfaceNames): boolean {
+  const n = names.name(s.ifindex);
+  if (n !== undefined) return n !== s.ifname;
+  return !s.ifindex && s.ifname !== undefined;
 }
