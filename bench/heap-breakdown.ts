@@ -6,7 +6,7 @@
  * string, an endpoint two fields share) is counted once, so the rows add up to what the streams
  * hold. The table's own storage (its Map, the slot columns) is listed apart.
  *
- *   npm run build:test && node --expose-gc build/bench/heap-breakdown.js [streams=20000]
+ *   npm run build:test && node --expose-gc build/bench/heap-breakdown.js [streams=20000] [--wall-clock]
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -137,10 +137,15 @@ function breakdown(file: string, streamCount: number): void {
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 20_000);
+  const wall = process.argv.includes('--wall-clock');
   const file = join(tmpdir(), `ntstat-heap-${process.pid}.heapsnapshot`);
-  const held = await holdStreams(n, () => {
-    writeHeapSnapshot(file);
-  });
+  const held = await holdStreams(
+    n,
+    () => {
+      writeHeapSnapshot(file);
+    },
+    wall,
+  );
   console.log(`per stream (heapUsed after GC + ArrayBuffers, minus the empty client): ${held.bytesPerStream.toFixed(0)} B, of which ArrayBuffers ${held.arrayBuffersPerStream.toFixed(1)} B`);
   try {
     breakdown(file, held.streams);

@@ -84,7 +84,7 @@ export async function benchPollApply(n = 10_000, cycles = 30): Promise<PollApply
       const dv = new DataView(r.buffer, r.byteOffset, r.byteLength);
       for (const m of fp.decode(r, opts)) {
         if (m.kind !== 'deferred') t.apply(m, now, ev);
-        else if (fp.apply(t, r, dv, m.at, now)) inPlace++;
+        else if (fp.apply(t, r, dv, m.at, now, ev)) inPlace++;
         else t.apply(decodeMessageAt(r, dv, d, m.at, m.len)!, now, ev);
       }
     }

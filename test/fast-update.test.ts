@@ -20,6 +20,10 @@ import type { Counts, Descriptor, SrcUpdateMessage } from '../src/protocol/messa
 import { SourceTable, type StreamEvent } from '../src/client/source-table.js';
 import { UpdateFastPath } from '../src/client/fast-update.js';
 import type { Dialect } from '../src/protocol/dialect.js';
+import { HeaderFlag } from '../src/protocol/constants.js';
+import { stringOrUndefined } from '../src/protocol/fields.js';
+import { charsEqual } from '../src/protocol/match.js';
+import { InterfaceNames } from '../src/model/interface-names.js';
 
 function counts(i: number): Counts {
   return {
@@ -29,7 +33,7 @@ function counts(i: number): Counts {
   };
 }
 
-function update(d: Dialect, i: number, provider: 'tcp' | 'udp', over: Partial<Descriptor> = {}, c: Counts = counts(i)): Uint8Array {
+function update(d: Dialect, i: number, provider: 'tcp' | 'udp', over: Partial<Descriptor> = {}, c: Counts = counts(i), flags = 0): Uint8Array {
   const v6 = i % 2 === 0;
   const descriptor: Descriptor = {
     local: v6 ? { family: 6, address: 'fe80::1', port: 5000 + i, scopeId: 4 } : { family: 4, address: `10.0.0.${i}`, port: 5000 + i },
@@ -39,7 +43,7 @@ function update(d: Dialect, i: number, provider: 'tcp' | 'udp', over: Partial<De
     activityBitmap: { start: 77, bits: '000000000000000000000000000000ff' },
     ...over,
   };
-  return encodeMessage(d, { kind: 'srcUpdate', context: 0n, flags: 0, srcref: BigInt(i), eventFlags: 0n, counts: c, provider: providerId(d, provider)!, descriptor });
+  return encodeMessage(d, { kind: 'srcUpdate', context: 0n, flags, srcref: BigInt(i), eventFlags: 0n, counts: c, provider: providerId(d, provider)!, descriptor });
 }
 
 const withoutVolatile = (x: Descriptor) => {
@@ -102,20 +106,23 @@ test('the counts matcher sees a change in any counts field the dialect has', () 
 });
 
 /** Run the same records through a table with and without the fast path; streams and events must agree. */
-function runBoth(d: Dialect, records: Uint8Array[]): { fast: number; slow: SourceTable; quick: SourceTable; slowEvents: StreamEvent[]; fastEvents: StreamEvent[] } {
+function runBoth(d: Dialect, records: Uint8Array[], names?: () => InterfaceNames, before?: (i: number) => void): { fast: number; slow: SourceTable; quick: SourceTable; slowEvents: StreamEvent[]; fastEvents: StreamEvent[] } {
   const slow = new SourceTable(d);
   const quick = new SourceTable(d);
+  slow.interfaceNames = names?.();
+  quick.interfaceNames = names?.();
   const path = new UpdateFastPath(d);
   const slowEvents: StreamEvent[] = [];
   const fastEvents: StreamEvent[] = [];
   let fast = 0;
   records.forEach((r, i) => {
+    before?.(i);
     const now = 1000 * (i + 1);
     for (const msg of decodeDatagram(r, d)) slow.apply(msg, now, slowEvents);
     const dv = new DataView(r.buffer, r.byteOffset, r.byteLength);
     for (const item of path.decode(r, {})) {
       if (item.kind !== 'deferred') quick.apply(item, now, fastEvents);
-      else if (path.apply(quick, r, dv, item.at, now)) fast++;
+      else if (path.apply(quick, r, dv, item.at, now, fastEvents)) fast++;
       else quick.apply(decodeDatagram(r.subarray(item.at, item.at + item.len), d)[0], now, fastEvents);
     }
   });
@@ -140,7 +147,7 @@ test('an update that repeats a stream (timestamp aside) is applied in place with
     aggregate(d, [update(d, 1, 'tcp', { timestamp: 5_000_001 }, { ...counts(1), rxBytes: 999_999 })]),
   ];
   const r = runBoth(d, records);
-  assert.equal(r.fast, 5, 'three in place in record 2, one in record 3, one in record 5');
+  assert.equal(r.fast, 6, 'three in place in record 2; in record 3, 1 (only its counts moved: read alone) and 3; one in record 5');
   assert.deepEqual([...r.quick.streams()], [...r.slow.streams()]);
   assert.deepEqual(r.fastEvents.map((e) => [e.event, e.stream.id, e.time]), r.slowEvents.map((e) => [e.event, e.stream.id, e.time]));
   assert.deepEqual(r.quick.stats, r.slow.stats);
@@ -161,7 +168,7 @@ test('updates of unverified dialects, extended updates and sources not yet known
   const r = update(d, 5, 'tcp');
   const [item] = path.decode(r, {});
   assert.equal(item.kind, 'deferred');
-  assert.equal(path.apply(fresh, r, new DataView(r.buffer), 0, 1000), false, 'unknown source');
+  assert.equal(path.apply(fresh, r, new DataView(r.buffer), 0, 1000, []), false, 'unknown source');
   assert.equal(fresh.size, 0, 'nothing done');
   const future = dialectFor('99.0');
   assert.equal(future.verified, false);
@@ -175,4 +182,66 @@ test('a short SRC_UPDATE (shorter than its header) is left to the full decoder, 
   const short = full.slice(0, 20);
   new DataView(short.buffer).setUint16(12, 20, true);
   assert.throws(() => new UpdateFastPath(d).decode(short, {}), { code: 'ERR_NTSTAT_MALFORMED' });
+});
+
+test('counts that moved under an unchanged descriptor are read alone: same streams and events as the full path, CLOSING stores them silently', () => {
+  const d = dialectFor('10002.1.13');
+  const moved = (i: number, by: number) => ({ ...counts(i), rxBytes: counts(i).rxBytes + by, rxPackets: counts(i).rxPackets + 1 });
+  const records = [
+    aggregate(d, [update(d, 1, 'tcp'), update(d, 2, 'udp')]),
+    aggregate(d, [update(d, 1, 'tcp', { timestamp: 2_000_001 }, moved(1, 500)), update(d, 2, 'udp', { timestamp: 2_000_002 }, moved(2, 40))]),
+    // Only the RTT moved: new counts stored, no event (applyCounts: bytes and packets unchanged).
+    aggregate(d, [update(d, 1, 'tcp', { timestamp: 3_000_001 }, { ...moved(1, 500), avgRtt: 999 })]),
+    // A goodbye with new counts: stored, no event.
+    aggregate(d, [update(d, 2, 'udp', { timestamp: 4_000_002 }, moved(2, 90), HeaderFlag.CLOSING)]),
+  ];
+  const r = runBoth(d, records);
+  assert.equal(r.fast, 4, 'every update after the first sighting');
+  assert.deepEqual([...r.quick.streams()], [...r.slow.streams()]);
+  assert.deepEqual(r.fastEvents.map((e) => [e.event, e.stream.id, e.time]), r.slowEvents.map((e) => [e.event, e.stream.id, e.time]));
+  // Ground truth from the records: two `added`, then one `update` per source in record 2 only.
+  assert.deepEqual(r.fastEvents.map((e) => [e.event, e.stream.id, e.time]), [['added', '1', 1000], ['added', '2', 1000], ['update', '1', 2000], ['update', '2', 2000]]);
+  assert.equal(r.quick.get(1n)!.counts!.avgRtt, 999);
+  assert.equal(r.quick.get(2n)!.counts!.rxBytes, counts(2).rxBytes + 90);
+  assert.equal(r.quick.get(1n)!.rxBytesPerSec, 0, 'record 3 moved no bytes');
+  assert.equal(r.quick.get(2n)!.rxBytesPerSec, 25, '50 more bytes over the two seconds since record 2');
+});
+
+test('an interface name learnt after a stream was added reaches it through the full path, as before the fast path', () => {
+  const d = dialectFor('10002.1.13');
+  let table: { index: number; name: string }[] = [];
+  // One enumeration per table (the two tables' own InterfaceNames, same enumerator).
+  const names = () => new InterfaceNames(() => table, { minRefreshMs: 0 });
+  const records = [aggregate(d, [update(d, 1, 'tcp')]), aggregate(d, [update(d, 1, 'tcp', { timestamp: 2_000_001 })]), aggregate(d, [update(d, 1, 'tcp', { timestamp: 3_000_001 })])];
+  const r = runBoth(d, records, names, (i) => {
+    if (i === 1) {
+      table = [{ index: 4, name: 'en0' }]; // the interface appears after the stream was added
+    }
+  });
+  assert.equal(r.quick.get(1n)!.ifname, 'en0', 'named once the interface is known');
+  assert.equal(r.fast, 1, 'record 2 renames (full path), record 3 repeats it (in place)');
+  assert.deepEqual([...r.quick.streams()], [...r.slow.streams()]);
+  assert.deepEqual(r.fastEvents.map((e) => [e.event, e.stream.id, e.time]), r.slowEvents.map((e) => [e.event, e.stream.id, e.time]));
+  assert.deepEqual(r.slowEvents.map((e) => e.event), ['added', 'update'], 'the rename is an update');
+});
+
+test('charsEqual answers exactly "stringOrUndefined would decode these bytes to the held value" (printable ASCII compared in place, anything else decoded)', () => {
+  // Reference: the decoder itself (fields.ts stringOrUndefined, tested on its own against the facts).
+  let x = 12345;
+  const rnd = (n: number) => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  const alphabet = [0, 0x20, 0x41, 0x61, 0x7a, 0x7e, 0x7f, 0x1f, 0x09, 0x80, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff, 0x2e];
+  const heldValues: (string | undefined)[] = [undefined, '', 'a', 'Safari', 'cubic', 'caf\u00e9', 'tab\there', '\u20ac', 'AAAAAAAA', 'AAAAAAAAA', '\ufffd'];
+  let checked = 0;
+  for (let round = 0; round < 4000; round++) {
+    const max = 1 + rnd(9);
+    const b = new Uint8Array(max + 2);
+    for (let i = 0; i < b.length; i++) b[i] = alphabet[rnd(alphabet.length)];
+    const decoded = stringOrUndefined(b, 1, max);
+    const candidates = [...heldValues, decoded, decoded === undefined ? 'x' : decoded + 'x', decoded?.slice(0, -1)];
+    for (const held of candidates) {
+      assert.equal(charsEqual(held, b, 1, max), held === decoded, `held ${JSON.stringify(held)} bytes [${[...b.subarray(1, 1 + max)]}]`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 50_000);
 });

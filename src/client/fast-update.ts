@@ -1,10 +1,12 @@
 /**
  * The poll hot path (issue 17). A GET_UPDATE(ALL) sweep brings an SRC_UPDATE for every source
  * (BEHAVIOUR.md §2.6), and most of them repeat what the client holds: an idle source's counts are
- * unchanged and its descriptor differs only in `timestamp`. Decoding each into a message, a counts
- * object and a ~35-field descriptor only to find nothing changed was most of a poll's cost (and
- * its garbage). Here such an update is recognised in place (protocol/match.ts) and applied without
- * being decoded; anything else is decoded and applied as before.
+ * unchanged and its descriptor differs only in `timestamp`; an active one's descriptor is the same
+ * too, only its counts moved. Decoding each into a message, a counts object and a ~35-field
+ * descriptor only to find the descriptor unchanged was most of a poll's cost (and its garbage).
+ * Here the descriptor is compared in place (protocol/match.ts): when it repeats, the update is
+ * applied without being decoded (only new counts are read); anything else is decoded and applied
+ * as before.
  *
  * Which messages: SRC_UPDATE (not extended: its domain items are news) on a verified dialect, of
  * exactly the update header plus the provider's descriptor, whose 64-bit numbers all decode
@@ -14,12 +16,13 @@
  */
 import { HeaderFlag, MessageType } from '../protocol/constants.js';
 import { decodeWith, type DecodeOptions, type DeferredMessage } from '../protocol/decode.js';
+import { countsReaderFor, type CountsReader } from '../protocol/counts-reader.js';
 import type { Dialect, StructLayout } from '../protocol/dialect.js';
 import { readU64Number } from '../protocol/fields.js';
 import { countsMatcher, countsRangeCheck, descriptorMatcher, rangeCheck, volatileOffset, type CountsMatcher, type DescriptorMatcher, type RangeCheck } from '../protocol/match.js';
 import type { Counts, Descriptor, Message } from '../protocol/messages.js';
 import { planFor } from '../protocol/plan.js';
-import type { SourceTable, UnchangedCheck } from './source-table.js';
+import type { SourceTable, StreamEvent, InPlaceUpdate } from './source-table.js';
 
 interface ProviderPlan {
   /** Exact message length: update header + descriptor. */
@@ -30,8 +33,12 @@ interface ProviderPlan {
   volatile: number;
 }
 
-export class UpdateFastPath implements UnchangedCheck {
-  private readonly providers = new Map<number, ProviderPlan>();
+/** Provider ids are small (BEHAVIOUR.md A.1): plans sit in an array, no Map lookup per update. */
+const MAX_PROVIDER_ID = 64;
+
+export class UpdateFastPath implements InPlaceUpdate {
+  private readonly providers: (ProviderPlan | undefined)[] = [];
+  private providerCount = 0;
   private readonly srcrefAt: number;
   private readonly srcref64: boolean;
   private readonly providerAt: number;
@@ -40,7 +47,9 @@ export class UpdateFastPath implements UnchangedCheck {
   private readonly eventFlagsAt: number;
   private readonly counts: CountsMatcher | undefined;
   private readonly countsInRange: RangeCheck | undefined;
-  /** The provider of the message being matched (set by apply, read by matches/refresh). */
+  private readonly countsRead: CountsReader | undefined;
+  private readonly hasFlags: boolean;
+  /** The provider of the message being matched (set by apply, read by sameDescriptor/refresh). */
   private current: ProviderPlan | undefined;
 
   constructor(readonly dialect: Dialect) {
@@ -52,14 +61,19 @@ export class UpdateFastPath implements UnchangedCheck {
     this.countsAt = m?.f.counts ?? 0;
     this.descAt = m?.size ?? 0;
     this.eventFlagsAt = m?.f.event_flags ?? -1;
+    this.hasFlags = dialect.hasLength;
     // Only verified tables, where every length is exact; unverified kernels take the full path.
     const usable = m !== undefined && plan.counts !== undefined && dialect.verified && dialect.hasLength && m.f.counts !== undefined;
     this.counts = usable ? countsMatcher(plan.counts!) : undefined;
     this.countsInRange = usable ? countsRangeCheck(plan.counts!) : undefined;
+    this.countsRead = usable ? countsReaderFor(plan.counts!) : undefined;
     if (!usable) return;
     for (const [id, layout] of plan.descriptors) {
-      const p = providerPlan(layout, m.size);
-      if (p) this.providers.set(id, p);
+      const p = id >= 0 && id < MAX_PROVIDER_ID ? providerPlan(layout, m.size) : undefined;
+      if (p) {
+        this.providers[id] = p;
+        this.providerCount++;
+      }
     }
   }
 
@@ -80,32 +94,46 @@ export class UpdateFastPath implements UnchangedCheck {
   readonly defer = (type: number, dv: DataView, at: number, len: number): boolean => {
     // The provider field lies inside the update header: read it only once the header is there.
     if (type !== MessageType.SRC_UPDATE || len < this.descAt) return false;
-    const p = this.providers.get(dv.getUint32(at + this.providerAt, true));
+    const p = this.providers[dv.getUint32(at + this.providerAt, true)];
     return p !== undefined && p.len === len && this.countsInRange!(dv, at + this.countsAt) && p.inRange(dv, at + this.descAt);
   };
 
   /** Decode a datagram, leaving the SRC_UPDATEs this path may apply as markers (decode.ts decodeWith). */
   decode(bytes: Uint8Array, options: DecodeOptions): (Message | DeferredMessage)[] {
-    return decodeWith(bytes, this.dialect, options, this.providers.size > 0 ? this.defer : undefined);
+    return decodeWith(bytes, this.dialect, options, this.providerCount > 0 ? this.defer : undefined);
   }
 
   /**
-   * Apply a deferred SRC_UPDATE in place if it repeats what its stream holds (true); false when it
-   * must be decoded and applied (it may change something, or its stream is not known yet).
+   * Apply a deferred SRC_UPDATE in place when its descriptor repeats what its stream holds
+   * (timestamp aside): true, with any `update` event in `out`. Unchanged counts cost nothing; new
+   * counts are read alone (no descriptor, no message). False when it must be decoded and applied
+   * (a descriptor field changed, or its stream is not known yet).
    */
-  apply(table: SourceTable, b: Uint8Array, dv: DataView, at: number, now: number): boolean {
+  apply(table: SourceTable, b: Uint8Array, dv: DataView, at: number, now: number, out: StreamEvent[]): boolean {
     const lo = dv.getUint32(at + this.srcrefAt, true);
     const hi = this.srcref64 ? dv.getUint32(at + this.srcrefAt + 4, true) : 0;
     if (hi > 0x1fffff) return false; // not an exact number: the table keys it by bigint
     const provider = dv.getUint32(at + this.providerAt, true);
-    this.current = this.providers.get(provider);
+    this.current = this.providers[provider];
     if (this.current === undefined) return false;
     // A small srcref stays a small integer (no heap number for the key).
-    return table.applyUnchanged(hi === 0 ? lo : hi * 0x1_0000_0000 + lo, provider, this, b, dv, at, now);
+    return table.applyInPlace(hi === 0 ? lo : hi * 0x1_0000_0000 + lo, provider, this, b, dv, at, now, out);
   }
 
-  matches(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor, counts: Counts): boolean {
-    return this.counts!(dv, at + this.countsAt, counts) && this.current!.match(b, dv, at + this.descAt, descriptor);
+  sameDescriptor(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): boolean {
+    return this.current!.match(b, dv, at + this.descAt, descriptor);
+  }
+
+  sameCounts(dv: DataView, at: number, counts: Counts): boolean {
+    return this.counts!(dv, at + this.countsAt, counts);
+  }
+
+  readCounts(dv: DataView, at: number): Counts {
+    return this.countsRead!(dv, at + this.countsAt);
+  }
+
+  closing(dv: DataView, at: number): boolean {
+    return this.hasFlags && (dv.getUint16(at + 14, true) & HeaderFlag.CLOSING) !== 0;
   }
 
   refresh(_b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): void {

@@ -5,8 +5,8 @@
  */
 import { NtstatError } from '../errors.js';
 import { DarwinErrno, HeaderFlag } from '../protocol/constants.js';
-import { decodeMessageAt, type DeferredMessage } from '../protocol/decode.js';
-import { fastPathFor } from './fast-update.js';
+import { decodeMessageAt, type DecodeOptions, type DeferredMessage } from '../protocol/decode.js';
+import { fastPathFor, type UpdateFastPath } from './fast-update.js';
 import type { Message } from '../protocol/messages.js';
 import { replyLayoutProblem } from './calibration.js';
 import type { EventFanout } from './event-fanout.js';
@@ -16,6 +16,11 @@ import type { StreamEvent } from './source-table.js';
 import type { Sweeper } from './sweeps.js';
 
 export class IncomingHandler {
+  /** The fast path of the session's dialect (the self-test may replace the dialect). */
+  private fast: UpdateFastPath | undefined;
+  /** Built once: no options object and closure per datagram. */
+  private decodeOptions: DecodeOptions | undefined;
+
   constructor(
     private readonly s: ClientSession,
     private readonly sweeps: Sweeper,
@@ -28,11 +33,13 @@ export class IncomingHandler {
     if (truncated) this.loss.countDrop('truncated');
     this.s.capture?.(data);
     let messages: (Message | DeferredMessage)[];
-    const fast = fastPathFor(this.s.dialect!);
+    let fast = this.fast;
+    if (fast === undefined || fast.dialect !== this.s.dialect) fast = this.fast = fastPathFor(this.s.dialect!);
+    // Unverified dialects: a message in an unexpected shape is dropped alone (issue 12).
+    this.decodeOptions ??= { unknownTypes: 'skip', from: this.s.opts.passive ? 'any' : 'kernel', onInvalidMessage: (e) => this.onInvalidMessage(e) };
     try {
-      // Unverified dialects: a message in an unexpected shape is dropped alone (issue 12).
       // Poll replies that may repeat what the table holds are left undecoded (fast-update.ts).
-      messages = fast.decode(data, { unknownTypes: 'skip', from: this.s.opts.passive ? 'any' : 'kernel', onInvalidMessage: (e) => this.onInvalidMessage(e) });
+      messages = fast.decode(data, this.decodeOptions);
     } catch (e) {
       this.loss.countDrop('malformed');
       this.s.emit('error', e as Error);
@@ -44,10 +51,10 @@ export class IncomingHandler {
     for (const m of messages) {
       switch (m.kind) {
         case 'deferred': {
-          // An SRC_UPDATE: a poll reply like those below; applied in place when it repeats its stream.
+          // An SRC_UPDATE: a poll reply like those below; applied in place when its descriptor repeats.
           dv ??= new DataView(data.buffer, data.byteOffset, data.byteLength);
           if (fast.isPollReply(dv, m.at, this.sweeps.pollContext)) this.sweeps.pollReplies++;
-          if (this.s.calibrating || fast.apply(this.s.table, data, dv, m.at, now)) break;
+          if (this.s.calibrating || fast.apply(this.s.table, data, dv, m.at, now, events)) break;
           this.s.table.apply(decodeMessageAt(data, dv, this.s.dialect!, m.at, m.len)!, now, events);
           break;
         }

@@ -35,9 +35,16 @@ export interface SourceTableStats {
   srcrefZero: number;
 }
 
-/** In-place comparison of an SRC_UPDATE at `at` with what a stream holds (client/fast-update.ts). */
-export interface UnchangedCheck {
-  matches(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor, counts: Counts): boolean;
+/** In-place reading of an SRC_UPDATE at `at`, against what a stream holds (client/fast-update.ts). */
+export interface InPlaceUpdate {
+  /** Decoding the update's descriptor would give the held one's values, `timestamp` aside. */
+  sameDescriptor(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): boolean;
+  /** Decoding the update's counts would give the held ones' values. */
+  sameCounts(dv: DataView, at: number, counts: Counts): boolean;
+  /** The update's counts, decoded (as the full decoder would). */
+  readCounts(dv: DataView, at: number): Counts;
+  /** The update carries CLOSING (final values: stored, no event). */
+  closing(dv: DataView, at: number): boolean;
   /** Store the volatile descriptor field (timestamp) of the update into the held descriptor. */
   refresh(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): void;
 }
@@ -209,22 +216,30 @@ export class SourceTable {
   }
 
   /**
-   * @internal The poll hot path (issue 17, client/fast-update.ts): an SRC_UPDATE about an announced stream
-   * whose bytes repeat everything the stream holds but the descriptor's timestamp (`same` compares
-   * in place). It is applied as apply() would — seen this sweep, timestamp and rates refreshed, no
-   * event — without decoding it. False, and nothing done, for anything else: decode and apply().
+   * @internal The poll hot path (issue 17, client/fast-update.ts): an SRC_UPDATE about an announced
+   * stream whose descriptor repeats the held one but for its timestamp (`u` compares in place). It
+   * is applied as apply() would: seen this sweep, the timestamp refreshed (in the held descriptor),
+   * counts applied (unchanged: rates 0, nothing allocated; changed: read alone, an `update` event
+   * unless CLOSING), without decoding the descriptor. False, and nothing done, for anything else
+   * (including an update that would rename the stream's interface): decode and apply().
    */
-  applyUnchanged(key: number, provider: number, same: UnchangedCheck, b: Uint8Array, dv: DataView, at: number, now: number): boolean {
+  applyInPlace(key: number, provider: number, u: InPlaceUpdate, b: Uint8Array, dv: DataView, at: number, now: number, out: StreamEvent[]): boolean {
     const slot = this.entries.get(key);
     const slots = this.slots;
     if (slot === undefined || slots.flags[slot] !== ANNOUNCED) return false;
     const s = slots.stream[slot]!;
     if (s.providerId !== provider || s.descriptor === undefined || s.counts === undefined) return false;
-    if (!same.matches(b, dv, at, s.descriptor, s.counts)) return false;
+    if (!u.sameDescriptor(b, dv, at, s.descriptor)) return false;
+    // apply() names the interface on every descriptor: a name learnt since is news it must bring.
+    if (this.interfaceNames !== undefined && s.providerKind !== 'ifnet' && wouldRename(s, this.interfaceNames)) return false;
     slots.seen[slot] = this.generation;
     slots.missed[slot] = 0;
-    same.refresh(b, dv, at, s.descriptor);
-    touchCounts(s, now);
+    u.refresh(b, dv, at, s.descriptor);
+    if (u.sameCounts(dv, at, s.counts)) {
+      touchCounts(s, now);
+    } else if (applyCounts(s, u.readCounts(dv, at), now) && !u.closing(dv, at)) {
+      out.push({ event: 'update', time: now, stream: s });
+    }
     return true;
   }
 
@@ -314,15 +329,16 @@ export class SourceTable {
  * longer knows (the interface went away) stays until the flow moves to another known one or to none.
  */
 function nameInterface(s: Stream, names: InterfaceNames): boolean {
+  if (!wouldRename(s, names)) return false;
   const n = names.name(s.ifindex);
-  if (n !== undefined) {
-    if (n === s.ifname) return false;
-    s.ifname = n;
-    return true;
-  }
-  if (!s.ifindex && s.ifname !== undefined) {
-    delete s.ifname;
-    return true;
-  }
-  return false;
+  if (n !== undefined) s.ifname = n;
+  else delete s.ifname;
+  return true;
+}
+
+/** nameInterface would change the stream's `ifname`. */
+function wouldRename(s: Stream, names: InterfaceNames): boolean {
+  const n = names.name(s.ifindex);
+  if (n !== undefined) return n !== s.ifname;
+  return !s.ifindex && s.ifname !== undefined;
 }

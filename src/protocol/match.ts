@@ -42,6 +42,25 @@ export function volatileOffset(layout: StructLayout): number | undefined {
   return structFieldOps(layout).find((op) => op.key === VOLATILE_FIELD && op.kind === 'u64')?.offset;
 }
 
+/**
+ * Would decoding the char[max] field at `off` (fields.ts stringOrUndefined) give `held`? Compared
+ * without decoding when `held` is printable ASCII (process names, congestion algorithms): then the
+ * bytes must be its characters followed by NUL or the field's end, because any other byte decodes
+ * to another character (an ASCII byte to itself, a byte >= 0x80 to a non-ASCII character or
+ * U+FFFD, NUL ends the string). Other strings are decoded and compared.
+ */
+export function charsEqual(held: unknown, b: Uint8Array, off: number, max: number): boolean {
+  if (held === undefined) return b[off] === 0;
+  if (typeof held !== 'string' || held.length === 0 || held.length > max) return held === stringOrUndefined(b, off, max);
+  const n = held.length;
+  for (let i = 0; i < n; i++) {
+    const c = held.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return held === stringOrUndefined(b, off, max);
+    if (b[off + i] !== c) return false;
+  }
+  return n === max || b[off + n] === 0;
+}
+
 function compare(op: Op, b: Uint8Array, dv: DataView, o: number, v: unknown): boolean {
   switch (op.kind) {
     case 'u8':
@@ -57,7 +76,7 @@ function compare(op: Op, b: Uint8Array, dv: DataView, o: number, v: unknown): bo
     case 'bool':
       return v === (b[o] !== 0);
     case 'chars':
-      return v === stringOrUndefined(b, o, op.size);
+      return charsEqual(v, b, o, op.size);
     case 'uuid':
       return v === uuidOrUndefined(b, o, dv);
     case 'sockaddr':
@@ -89,7 +108,7 @@ function compareSource(op: Op, i: number): string {
     case 'bool':
       return `${v} === (b[${o}] !== 0)`;
     case 'chars':
-      return `${v} === str(b, ${o}, ${op.size})`;
+      return `chars(${v}, b, ${o}, ${op.size})`;
     case 'uuid':
       return `${v} === uuid(b, ${o}, dv)`;
     case 'sockaddr':
@@ -123,7 +142,7 @@ function compileMatcher(ops: Op[]): DescriptorMatcher | undefined {
   const body = `return function match(b, dv, base, d) { ${temps.length ? `let ${temps.join(', ')};` : ''} return ${ops.map(compareSource).join(' &&\n ') || 'true'}; };`;
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    return new Function('u64', 'str', 'uuid', 'sa', 'bits', body)(readU64Number, stringOrUndefined, uuidOrUndefined, sockaddrEquals, bitmapBits) as DescriptorMatcher;
+    return new Function('u64', 'chars', 'uuid', 'sa', 'bits', body)(readU64Number, charsEqual, uuidOrUndefined, sockaddrEquals, bitmapBits) as DescriptorMatcher;
   } catch {
     return undefined;
   }
