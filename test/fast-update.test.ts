@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { allDialects, dialectFor } from '../src/protocol/index.js';
 import { aggregate, encodeMessage } from '../src/protocol/encode.js';
 import { decodeDatagram } from '../src/protocol/decode.js';
-import { providerId } from '../src/protocol/constants.js';
+import { providerId, tcpStateName } from '../src/protocol/constants.js';
 import { planFor } from '../src/protocol/plan.js';
 import { countsMatcher, descriptorMatcher, rangeCheck, VOLATILE_FIELD } from '../src/protocol/match.js';
 import type { Counts, Descriptor, SrcUpdateMessage } from '../src/protocol/messages.js';
@@ -22,7 +22,7 @@ import { UpdateFastPath } from '../src/client/fast-update.js';
 import type { Dialect } from '../src/protocol/dialect.js';
 import { HeaderFlag } from '../src/protocol/constants.js';
 import { stringOrUndefined } from '../src/protocol/fields.js';
-import { charsEqual } from '../src/protocol/match.js';
+import { charsEqual, numericSplit } from '../src/protocol/match.js';
 import { InterfaceNames } from '../src/model/interface-names.js';
 
 function counts(i: number): Counts {
@@ -88,6 +88,75 @@ test('the descriptor matcher answers exactly "decoding would give the same field
     families++;
   }
   assert.ok(families >= 8, `dialects checked: ${families}`);
+});
+
+/** Each verified TCP/UDP update layout, with a held descriptor and its update's bytes. */
+function* verifiedUpdateLayouts() {
+  for (const d of allDialects()) {
+    const m = planFor(d).srcUpdate;
+    if (!m || !d.verified) continue;
+    for (const provider of ['tcp', 'udp'] as const) {
+      const bytes = update(d, 3, provider);
+      const held = (decodeDatagram(bytes, d)[0] as SrcUpdateMessage).descriptor!;
+      yield { d, provider, layout: planFor(d).descriptors.get(providerId(d, provider)!)!, bytes, held, base: m.size };
+    }
+  }
+}
+
+test('numericSplit: when the non-numeric fields repeat, the held descriptor with its numbers re-read is the decoded one (values, keys, order), for every byte of the descriptor', () => {
+  let checked = 0;
+  for (const { d, provider, layout, bytes, held, base } of verifiedUpdateLayouts()) {
+    const split = numericSplit(layout);
+    assert.ok(split, `${d.family} ${provider} has a split`);
+    let renumbered = 0;
+    for (let off = base; off < bytes.length; off++) {
+      for (const x of [0x01, 0x80]) {
+        const copy = bytes.slice();
+        copy[off] ^= x;
+        let fresh: Descriptor;
+        try {
+          fresh = (decodeDatagram(copy, d)[0] as SrcUpdateMessage).descriptor!;
+        } catch {
+          continue; // out of range: never deferred (rangeCheck, tested above)
+        }
+        const dv = new DataView(copy.buffer);
+        // Ground truth: the decoder. A non-numeric field differs <=> `others` says no.
+        const othersSame = Object.keys({ ...held, ...fresh }).every((k) => typeof fresh[k] === 'number' || typeof fresh[k] === 'boolean' || isDeepStrictEqual(fresh[k], held[k]));
+        assert.equal(split.others(copy, dv, base, held), othersSame, `${d.family} ${provider} byte ${off - base} ^ ${x}: others`);
+        if (!othersSame) continue;
+        const built = { ...held };
+        split.patch(copy, dv, base, built);
+        assert.deepEqual(built, fresh, `${d.family} ${provider} byte ${off - base} ^ ${x}: values`);
+        assert.deepEqual(Object.keys(built), Object.keys(fresh), 'same keys in the same order');
+        renumbered++;
+      }
+    }
+    assert.ok(renumbered > 50, `${d.family} ${provider}: numeric changes seen (${renumbered})`);
+    checked++;
+  }
+  assert.ok(checked >= 16, `layouts checked: ${checked}`);
+});
+
+test('an active flow whose descriptor numbers moved (buffers, window) gets a descriptor built from the held one: same table and events as the full path', () => {
+  const d = dialectFor('10002.1.13');
+  const records = [
+    aggregate(d, [update(d, 1, 'tcp'), update(d, 2, 'udp')]),
+    // 1: buffer use and window moved, counts too (an event for the bytes); 2: its pid (a summary field: an event).
+    aggregate(d, [update(d, 1, 'tcp', { timestamp: 2_000_001, txcwindow: 77, rcvbufused: 1234 }, { ...counts(1), rxBytes: 200_000 }), update(d, 2, 'udp', { timestamp: 2_000_002, pid: 999 })]),
+    // 1: back to what it was, plus the state (a summary field: an event).
+    aggregate(d, [update(d, 1, 'tcp', { timestamp: 3_000_001, state: 5 }, { ...counts(1), rxBytes: 200_000 })]),
+  ];
+  const r = runBoth(d, records);
+  assert.equal(r.fast, 3, 'every update after the first sighting');
+  assert.deepEqual([...r.quick.streams()], [...r.slow.streams()]);
+  assert.deepEqual(r.fastEvents.map((e) => [e.event, e.stream.id, e.time]), r.slowEvents.map((e) => [e.event, e.stream.id, e.time]));
+  assert.equal(r.quick.get(2n)!.pid, 999, 'the summary follows the descriptor');
+  assert.equal(r.quick.get(1n)!.state, tcpStateName(5));
+  assert.equal(r.quick.get(1n)!.descriptor!.timestamp, 3_000_001);
+  assert.equal(r.quick.get(1n)!.descriptor!.txcwindow, 0, 'the field exists in this layout and was re-read');
+  const second = runBoth(d, records.slice(0, 2));
+  assert.equal(second.quick.get(1n)!.descriptor!.txcwindow, 77);
+  assert.equal(second.quick.get(1n)!.descriptor!.rcvbufused, 1234);
 });
 
 test('the counts matcher sees a change in any counts field the dialect has', () => {

@@ -19,7 +19,7 @@ import { decodeWith, type DecodeOptions, type DeferredMessage } from '../protoco
 import { countsReaderFor, type CountsReader } from '../protocol/counts-reader.js';
 import type { Dialect, StructLayout } from '../protocol/dialect.js';
 import { readU64Number } from '../protocol/fields.js';
-import { countsMatcher, countsRangeCheck, descriptorMatcher, rangeCheck, volatileOffset, type CountsMatcher, type DescriptorMatcher, type RangeCheck } from '../protocol/match.js';
+import { countsMatcher, countsRangeCheck, descriptorMatcher, numericSplit, rangeCheck, volatileOffset, type CountsMatcher, type DescriptorMatcher, type NumericSplit, type RangeCheck } from '../protocol/match.js';
 import type { Counts, Descriptor, Message } from '../protocol/messages.js';
 import { planFor } from '../protocol/plan.js';
 import type { SourceTable, StreamEvent, InPlaceUpdate } from './source-table.js';
@@ -28,6 +28,8 @@ interface ProviderPlan {
   /** Exact message length: update header + descriptor. */
   len: number;
   match: DescriptorMatcher;
+  /** Non-numeric fields compared alone, and the numbers re-read (protocol/match.ts numericSplit). */
+  split: NumericSplit | undefined;
   inRange: RangeCheck;
   /** Offset of `timestamp` in the descriptor, or -1. */
   volatile: number;
@@ -132,8 +134,16 @@ export class UpdateFastPath implements InPlaceUpdate {
     return this.countsRead!(dv, at + this.countsAt);
   }
 
-  closing(dv: DataView, at: number): boolean {
-    return this.hasFlags && (dv.getUint16(at + 14, true) & HeaderFlag.CLOSING) !== 0;
+  flags(dv: DataView, at: number): number {
+    return this.hasFlags ? dv.getUint16(at + 14, true) : 0;
+  }
+
+  renumbered(b: Uint8Array, dv: DataView, at: number, held: Descriptor): Descriptor | undefined {
+    const split = this.current!.split;
+    if (split === undefined || !split.others(b, dv, at + this.descAt, held)) return undefined;
+    const d = { ...held };
+    split.patch(b, dv, at + this.descAt, d);
+    return d;
   }
 
   refresh(_b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): void {
@@ -145,7 +155,7 @@ export class UpdateFastPath implements InPlaceUpdate {
 function providerPlan(layout: StructLayout, headerSize: number): ProviderPlan | undefined {
   const match = descriptorMatcher(layout);
   if (!match) return undefined;
-  return { len: headerSize + layout.size, match, inRange: rangeCheck(layout), volatile: volatileOffset(layout) ?? -1 };
+  return { len: headerSize + layout.size, match, split: numericSplit(layout), inRange: rangeCheck(layout), volatile: volatileOffset(layout) ?? -1 };
 }
 
 const paths = new WeakMap<Dialect, UpdateFastPath>();

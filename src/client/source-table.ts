@@ -43,8 +43,13 @@ export interface InPlaceUpdate {
   sameCounts(dv: DataView, at: number, counts: Counts): boolean;
   /** The update's counts, decoded (as the full decoder would). */
   readCounts(dv: DataView, at: number): Counts;
-  /** The update carries CLOSING (final values: stored, no event). */
-  closing(dv: DataView, at: number): boolean;
+  /** The update's header flags (CLOSING: final values, stored without an event). */
+  flags(dv: DataView, at: number): number;
+  /**
+   * The update's descriptor when it differs from the held one in numeric fields only: a copy of
+   * the held one with its numbers re-read, deep-equal to the decoded descriptor; else undefined.
+   */
+  renumbered(b: Uint8Array, dv: DataView, at: number, held: Descriptor): Descriptor | undefined;
   /** Store the volatile descriptor field (timestamp) of the update into the held descriptor. */
   refresh(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): void;
 }
@@ -220,8 +225,10 @@ export class SourceTable {
    * stream whose descriptor repeats the held one but for its timestamp (`u` compares in place). It
    * is applied as apply() would: seen this sweep, the timestamp refreshed (in the held descriptor),
    * counts applied (unchanged: rates 0, nothing allocated; changed: read alone, an `update` event
-   * unless CLOSING), without decoding the descriptor. False, and nothing done, for anything else
-   * (including an update that would rename the stream's interface): decode and apply().
+   * unless CLOSING), without decoding the descriptor. A descriptor whose numbers alone moved is
+   * built from the held one (no strings, addresses or UUIDs decoded) and applied as apply() does.
+   * False, and nothing done, for anything else (including an update that would rename the
+   * stream's interface): decode and apply().
    */
   applyInPlace(key: number, provider: number, u: InPlaceUpdate, b: Uint8Array, dv: DataView, at: number, now: number, out: StreamEvent[]): boolean {
     const slot = this.entries.get(key);
@@ -229,7 +236,14 @@ export class SourceTable {
     if (slot === undefined || slots.flags[slot] !== ANNOUNCED) return false;
     const s = slots.stream[slot]!;
     if (s.providerId !== provider || s.descriptor === undefined || s.counts === undefined) return false;
-    if (!u.sameDescriptor(b, dv, at, s.descriptor)) return false;
+    if (!u.sameDescriptor(b, dv, at, s.descriptor)) {
+      // Only numbers moved (an active flow's buffers and window): the decoded descriptor is the
+      // held one with them re-read; from here this is apply() of the decoded update.
+      const d = u.renumbered(b, dv, at, s.descriptor);
+      if (d === undefined) return false;
+      this.onDescriptor(key, s.srcref, provider, u.flags(dv, at), now, out, d, u.readCounts(dv, at));
+      return true;
+    }
     // apply() names the interface on every descriptor: a name learnt since is news it must bring.
     if (this.interfaceNames !== undefined && s.providerKind !== 'ifnet' && wouldRename(s, this.interfaceNames)) return false;
     slots.seen[slot] = this.generation;
@@ -237,7 +251,7 @@ export class SourceTable {
     u.refresh(b, dv, at, s.descriptor);
     if (u.sameCounts(dv, at, s.counts)) {
       touchCounts(s, now);
-    } else if (applyCounts(s, u.readCounts(dv, at), now) && !u.closing(dv, at)) {
+    } else if (applyCounts(s, u.readCounts(dv, at), now) && !(u.flags(dv, at) & HeaderFlag.CLOSING)) {
       out.push({ event: 'update', time: now, stream: s });
     }
     return true;

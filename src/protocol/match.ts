@@ -25,6 +25,9 @@ export type RangeCheck = (dv: DataView, base: number) => boolean;
 /** True when every counts field equals the held counts' (fields the dialect lacks are skipped). */
 export type CountsMatcher = (dv: DataView, base: number, held: Counts) => boolean;
 
+/** Writes a struct's numeric fields into `d` (a copy of a held descriptor), as readStruct reads them. */
+export type NumericPatcher = (b: Uint8Array, dv: DataView, base: number, d: Descriptor) => void;
+
 /** The descriptor field that changes on every reply without anything having changed. */
 export const VOLATILE_FIELD = 'timestamp';
 
@@ -198,6 +201,95 @@ function compileCounts(ops: ReturnType<typeof countsOps>): CountsMatcher | undef
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     return new Function('u64', `return function matchCounts(dv, base, c) { return ${body || 'true'}; };`)(readU64Number) as CountsMatcher;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Kinds decoded to a plain number or boolean: re-read cheaply, no interning, no object. */
+const NUMERIC = new Set(['u8', 'u16', 'u32', 'i32', 'u64', 'bool']);
+
+const splits = new WeakMap<StructLayout, NumericSplit | null>();
+
+export interface NumericSplit {
+  /** True when every non-numeric field (strings, UUIDs, addresses, the bitmap) equals the held one's. */
+  others: DescriptorMatcher;
+  /** Re-reads every numeric field (timestamp included) into a copy of the held descriptor. */
+  patch: NumericPatcher;
+}
+
+/**
+ * For a layout with a matcher (descriptorMatcher): the update of an active TCP flow usually
+ * changes numbers only (buffer use, unacknowledged bytes, congestion window). When `others`
+ * holds, decoding would give the held descriptor with its numbers re-read: numeric fields are
+ * always present (readStruct sets them whatever their value) and the optional ones (strings,
+ * UUIDs, addresses) are present exactly as in the held one, so `{ ...held }` then `patch` is
+ * deep-equal to the decoded descriptor, keys in the same order, and shares the held endpoint and
+ * bitmap objects (which SourceTable would substitute for identical ones anyway, model/stream.ts
+ * applyDescriptor). Undefined for layouts without a matcher.
+ */
+export function numericSplit(layout: StructLayout): NumericSplit | undefined {
+  const known = splits.get(layout);
+  if (known !== undefined) return known ?? undefined;
+  let split: NumericSplit | null = null;
+  if (descriptorMatcher(layout)) {
+    const ops = structFieldOps(layout);
+    const others = ops.filter((op) => !NUMERIC.has(op.kind));
+    const numbers = ops.filter((op) => NUMERIC.has(op.kind));
+    split = {
+      others: compileMatcher(others) ?? ((b, dv, base, d) => others.every((op) => compare(op, b, dv, base + op.offset, d[op.key]))),
+      patch: compilePatcher(numbers) ?? ((b, dv, base, d) => {
+        const out = d as Record<string, unknown>;
+        for (const op of numbers) out[op.key] = readNumeric(op, b, dv, base + op.offset);
+      }),
+    };
+  }
+  splits.set(layout, split);
+  return split ?? undefined;
+}
+
+/** One numeric field as fields.ts readStruct reads it. */
+function readNumeric(op: Op, b: Uint8Array, dv: DataView, o: number): number | boolean {
+  switch (op.kind) {
+    case 'u8':
+      return b[o];
+    case 'u16':
+      return dv.getUint16(o, true);
+    case 'u32':
+      return dv.getUint32(o, true);
+    case 'i32':
+      return dv.getInt32(o, true);
+    case 'u64':
+      return readU64Number(dv, o);
+    default:
+      return b[o] !== 0;
+  }
+}
+
+function numericSource(op: Op): string {
+  const o = `base + ${op.offset}`;
+  switch (op.kind) {
+    case 'u8':
+      return `b[${o}]`;
+    case 'u16':
+      return `dv.getUint16(${o}, true)`;
+    case 'u32':
+      return `dv.getUint32(${o}, true)`;
+    case 'i32':
+      return `dv.getInt32(${o}, true)`;
+    case 'u64':
+      return `u64(dv, ${o})`;
+    default:
+      return `b[${o}] !== 0`;
+  }
+}
+
+function compilePatcher(ops: Op[]): NumericPatcher | undefined {
+  if (!ops.every((op) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(op.key))) return undefined;
+  const body = ops.map((op) => `d.${op.key} = ${numericSource(op)};`).join('\n ');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    return new Function('u64', `return function patch(b, dv, base, d) { ${body} };`)(readU64Number) as NumericPatcher;
   } catch {
     return undefined;
   }
