@@ -13,6 +13,7 @@ import { encodeLibntstatRecord, parseLibntstat, readLibntstatFile } from '../src
 import { Direction, NtcapWriter, openNtcapFile } from '../src/transport/ntcap.js';
 import { ReplayTransport, type ReplayRecord } from '../src/transport/replay.js';
 import { BufferedOutput, OUTPUT_FLUSH_BYTES } from '../src/cli/buffered-output.js';
+import { ByteSink } from '../src/cli/byte-sink.js';
 import { aggregate, encodeMessage } from '../src/protocol/encode.js';
 import { providerId } from '../src/protocol/constants.js';
 import { dialectFor } from '../src/protocol/dialect.js';
@@ -255,4 +256,52 @@ test('log lines: a stream whose summary changes between events is described afre
     }
   }
   assert.match(formatLogText({ event: 'update', time: 0, stream: s }, { utc: true }), /^# 00:00:00 TCP 10\.0\.0\.1 5001 - - 0 pid:11 \(tw\\x07o\) domain:example\.com\n {2}bytes \(tx\/rx\):5\/7 {2}packets:1\/2 wifi\n$/);
+});
+
+test('ByteSink.number writes what `${n}` writes (digits for safe integers, String() otherwise)', () => {
+  const w = new ByteSink(4);
+  const values = [0, -0, 1, 9, 10, 99, 100, 101, 999_999, 1_000_000, 4294967295, 4294967296, 2 ** 52, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, 1e21, 1.5, -1, -12345, NaN, Infinity];
+  let seed = 3;
+  for (let i = 0; i < 2000; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    values.push(Math.floor((seed / 2 ** 32) * 10 ** (i % 17)));
+  }
+  for (const n of values) {
+    w.clear();
+    w.number(n);
+    assert.equal(w.toString(), `${n}`, String(n));
+  }
+});
+
+test('BufferedOutput: text and encoded bytes come out in the order written, as bytes (writeBytes) or as text; chunks handed out are never reused', async () => {
+  const pieces: [kind: 'text' | 'bytes', s: string][] = [];
+  for (let i = 0; i < 400; i++) pieces.push([i % 3 === 0 ? 'text' : 'bytes', `${i} é→${'x'.repeat(i % 50)}\n`]);
+  const expected = pieces.map(([, s]) => s).join('');
+  for (const withBytes of [false, true]) {
+    // Both kinds of write go to one stdout, in call order: one ordered log of what arrived.
+    const arrived: string[] = [];
+    const chunks: Uint8Array[] = [];
+    const copies: Uint8Array[] = [];
+    const onBytes = (b: Uint8Array) => {
+      chunks.push(b);
+      copies.push(b.slice());
+      arrived.push(new TextDecoder().decode(b));
+    };
+    const out = new BufferedOutput({ write: (s: string) => arrived.push(s) }, 1000, withBytes ? onBytes : undefined);
+    for (const [kind, s] of pieces) {
+      if (kind === 'text') out.write(s);
+      else {
+        out.bytes().text(s);
+        out.written();
+      }
+      if (Math.random() < 0.05) await new Promise((r) => setImmediate(r));
+    }
+    out.flush();
+    const got = arrived.join('');
+    if (withBytes) {
+      assert.ok(chunks.length > 5, `${chunks.length} chunks`);
+      assert.deepEqual(chunks, copies, 'a chunk changed after it was handed out');
+    }
+    assert.equal(got, expected);
+  }
 });

@@ -9,6 +9,7 @@ import type { Stream } from '../model/stream.js';
 import { domainText } from '../model/domain.js';
 import { endpointAddressText, isEndpoint, type Endpoint, type OtherSockaddr } from '../protocol/sockaddr.js';
 import { escapeTerminal } from './escape.js';
+import { ByteSink } from './byte-sink.js';
 
 export interface LogFormatOptions {
   utc?: boolean;
@@ -21,16 +22,23 @@ function two(n: number): string {
 }
 
 /** The last clock text per zone: events come in bursts within one second (a Date per event was a replay hot spot). */
-const lastClock = { utc: { second: NaN, text: '' }, local: { second: NaN, text: '' } };
+const utf8 = new TextEncoder();
 
-export function clock(time: number, utc = false): string {
+const lastClock: Record<'utc' | 'local', { second: number; text: string; bytes: Uint8Array }> = { utc: { second: NaN, text: '', bytes: new Uint8Array(0) }, local: { second: NaN, text: '', bytes: new Uint8Array(0) } };
+
+function clockMemo(time: number, utc = false): { text: string; bytes: Uint8Array } {
   const memo = utc ? lastClock.utc : lastClock.local;
   const second = Math.floor(time / 1000);
   if (second !== memo.second) {
     memo.text = formatClock(time, utc);
+    memo.bytes = utf8.encode(memo.text);
     memo.second = second;
   }
-  return memo.text;
+  return memo;
+}
+
+export function clock(time: number, utc = false): string {
+  return clockMemo(time, utc).text;
 }
 
 function formatClock(time: number, utc: boolean): string {
@@ -78,9 +86,13 @@ function medium(s: Stream): string {
   return s.interface;
 }
 
-function describe(s: Stream, remoteHost?: string): string {
-  if (s.provider === 'ifnet') return `IFNET ${escapeTerminal(s.ifname ?? '?')} index:${s.ifindex ?? '?'}`;
-  if (s.provider === 'route') return `ROUTE ${ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined)} index:${s.ifindex ?? '?'}`;
+/** A flow's summary text (`TCP a p - a p pid:N (name)`) and its UTF-8 bytes. */
+interface Summary {
+  text: string;
+  bytes: Uint8Array;
+}
+
+function summary(s: Stream, remoteHost: string | undefined): Summary {
   // A stream's summary rarely changes between its events: reuse the text while every input is
   // the same (endpoints are replaced, never mutated, by model/stream.ts applyDescriptor; an equal
   // one is kept by identity). Building and escaping it per event was a fifth of the log view.
@@ -97,15 +109,16 @@ function describe(s: Stream, remoteHost?: string): string {
     c.domain === s.domain &&
     c.host === remoteHost
   ) {
-    return c.text;
+    return c;
   }
   const text = describeFlow(s, remoteHost);
-  described.set(s, { local: s.local, remote: s.remote, pid: s.pid, process: s.process, provider: s.provider, userland: s.userland, subflow: s.subflow, domain: s.domain, host: remoteHost, text });
-  return text;
+  const d: Described = { local: s.local, remote: s.remote, pid: s.pid, process: s.process, provider: s.provider, userland: s.userland, subflow: s.subflow, domain: s.domain, host: remoteHost, text, bytes: utf8.encode(text) };
+  described.set(s, d);
+  return d;
 }
 
-/** What a flow's summary text was built from, and the text. */
-interface Described {
+/** What a flow's summary was built from, and the summary. */
+interface Described extends Summary {
   local: Stream['local'];
   remote: Stream['remote'];
   pid: Stream['pid'];
@@ -115,7 +128,6 @@ interface Described {
   subflow: Stream['subflow'];
   domain: Stream['domain'];
   host: string | undefined;
-  text: string;
 }
 
 const described = new WeakMap<Stream, Described>();
@@ -126,40 +138,84 @@ function describeFlow(s: Stream, remoteHost: string | undefined): string {
   return `${providerLabel(s)} ${ep(s.local)} - ${ep(s.remote)}${host} ${owner(s)}${dom}`;
 }
 
+/** The summary of any stream (interfaces and routes have their own, not cached: they are few). */
+function describe(w: ByteSink, s: Stream, remoteHost: string | undefined): void {
+  if (s.provider === 'ifnet') w.text(`IFNET ${escapeTerminal(s.ifname ?? '?')} index:${s.ifindex ?? '?'}`);
+  else if (s.provider === 'route') w.text(`ROUTE ${ep(s.descriptor?.dst as Endpoint | OtherSockaddr | undefined)} index:${s.ifindex ?? '?'}`);
+  else w.bytes(summary(s, remoteHost).bytes);
+}
+
+const NL = 10;
+const SP = 32;
+const SLASH = 47;
+const BYTES = utf8.encode('  bytes (tx/rx):');
+const PACKETS = utf8.encode('  packets:');
+
 /** The indented counts line (with its newline) of a stream that has counts. */
-function bytesLine(s: Stream): string {
+function bytesLine(w: ByteSink, s: Stream): void {
   const c = s.counts!;
+  w.bytes(BYTES);
+  w.number(c.txBytes);
+  w.byte(SLASH);
+  w.number(c.rxBytes);
+  w.bytes(PACKETS);
+  w.number(c.txPackets);
+  w.byte(SLASH);
+  w.number(c.rxPackets);
+  w.byte(SP);
+  w.ascii(medium(s));
   // The interface's BSD name follows the medium when the source knows the machine's interfaces.
-  const on = s.ifname !== undefined ? ` ${escapeTerminal(s.ifname)}` : '';
-  return `  bytes (tx/rx):${c.txBytes}/${c.rxBytes}  packets:${c.txPackets}/${c.rxPackets} ${medium(s)}${on}\n`;
+  if (s.ifname !== undefined) {
+    w.byte(SP);
+    w.text(escapeTerminal(s.ifname));
+  }
+  w.byte(NL);
+}
+
+/**
+ * One event as log lines, each ending in a newline, encoded straight into `w` (the log view's
+ * output buffer): no string per line or per number.
+ */
+export function writeLogEvent(w: ByteSink, ev: StreamEvent & { initial?: boolean }, opts: LogFormatOptions = {}): void {
+  const s = ev.stream;
+  const t = clockMemo(ev.time, opts.utc).bytes;
+  switch (ev.event) {
+    case 'added':
+      if (ev.initial) w.byte(SP);
+      if (s.listener) {
+        w.ascii('@+ ');
+        w.bytes(t);
+        w.text(` ${owner(s)} LISTEN ${providerLabel(s)} port:${s.local?.port ?? 0}\n`);
+        return;
+      }
+      w.ascii('+ ');
+      w.bytes(t);
+      w.byte(SP);
+      describe(w, s, opts.remoteHost);
+      w.byte(NL);
+      return;
+    case 'removed':
+    case 'update':
+      w.ascii(ev.event === 'removed' ? '- ' : '# ');
+      w.bytes(t);
+      w.byte(SP);
+      describe(w, s, opts.remoteHost);
+      if (ev.event === 'removed' && s.failed) w.ascii(' FAILED');
+      w.byte(NL);
+      if (s.counts) bytesLine(w, s);
+  }
+}
+
+const scratch = new ByteSink(4096);
+
+/** One event as log text: its lines, each ending in a newline. */
+export function formatLogText(ev: StreamEvent & { initial?: boolean }, opts: LogFormatOptions = {}): string {
+  scratch.clear();
+  writeLogEvent(scratch, ev, opts);
+  return scratch.toString();
 }
 
 /** Lines (without newlines) for one event. */
 export function formatLogEvent(ev: StreamEvent & { initial?: boolean }, opts: LogFormatOptions = {}): string[] {
-  const text = formatLogText(ev, opts);
-  return text.slice(0, -1).split('\n');
-}
-
-/**
- * One event as log text: its lines, each ending in a newline (what the log view writes; no
- * array per event).
- */
-export function formatLogText(ev: StreamEvent & { initial?: boolean }, opts: LogFormatOptions = {}): string {
-  const s = ev.stream;
-  const t = clock(ev.time, opts.utc);
-  switch (ev.event) {
-    case 'added': {
-      const lead = ev.initial ? ' ' : '';
-      if (s.listener) return `${lead}@+ ${t} ${owner(s)} LISTEN ${providerLabel(s)} port:${s.local?.port ?? 0}\n`;
-      return `${lead}+ ${t} ${describe(s, opts.remoteHost)}\n`;
-    }
-    case 'removed': {
-      const line = `- ${t} ${describe(s, opts.remoteHost)}${s.failed ? ' FAILED' : ''}\n`;
-      return s.counts ? line + bytesLine(s) : line;
-    }
-    case 'update': {
-      const line = `# ${t} ${describe(s, opts.remoteHost)}\n`;
-      return s.counts ? line + bytesLine(s) : line;
-    }
-  }
+  return formatLogText(ev, opts).slice(0, -1).split('\n');
 }

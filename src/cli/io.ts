@@ -2,6 +2,8 @@
 export interface CliIo {
   stdout: { write(chunk: string): unknown; isTTY?: boolean; columns?: number; rows?: number };
   stderr: { write(chunk: string): unknown };
+  /** Bytes for stdout (UTF-8), when it takes them (the log view encodes lines itself); else text goes to `stdout.write`. */
+  writeBytes?(chunk: Uint8Array): unknown;
   /** Keyboard input for `top` (a TTY in raw mode when available). */
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
   /** Subscribe to terminal resizes; returns an unsubscribe function. */
@@ -16,6 +18,7 @@ export function processIo(signal?: AbortSignal): CliIo {
   const io: CliIo = {
     stdout: process.stdout,
     stderr: process.stderr,
+    writeBytes: (chunk) => process.stdout.write(chunk),
     stdin: process.stdin,
     env: process.env,
     platform: process.platform,

@@ -1,13 +1,13 @@
 /** Writers for the event views (log lines, NDJSON, CSV), shared by live sessions and replay. */
 import type { StreamEvent } from '../model/events.js';
 import { DEFAULT_LOG_CSV, STREAM_COLUMNS, chooseColumns, csvLine } from './columns.js';
-import { formatLogText, type LogFormatOptions } from './format-log.js';
+import { writeLogEvent, type LogFormatOptions } from './format-log.js';
 import { formatInterfaceLog } from './format-interface.js';
 import { interfaceToJson, type InterfaceEvent, type InterfaceStat } from '../model/interface.js';
 import type { CliIo } from './io.js';
 import type { StreamPredicate } from './filters.js';
 import type { HostResolver } from './resolve.js';
-import { BufferedOutput } from './buffered-output.js';
+import { BufferedOutput, OUTPUT_FLUSH_BYTES } from './buffered-output.js';
 import { JsonLineFormatter } from './format-json.js';
 
 export interface EventSink {
@@ -39,7 +39,7 @@ export interface EventSinkOptions {
 
 export function makeEventSink(io: CliIo, opts: EventSinkOptions): EventSink {
   let written = 0;
-  const out = new BufferedOutput(io.stdout);
+  const out = new BufferedOutput(io.stdout, OUTPUT_FLUSH_BYTES, io.writeBytes);
   const jsonLine = new JsonLineFormatter();
   const cols = opts.csv ? chooseColumns(opts.columns, DEFAULT_LOG_CSV, Object.keys(STREAM_COLUMNS)) : [];
   if (opts.csv) out.write(csvLine(cols) + '\n');
@@ -63,7 +63,10 @@ export function makeEventSink(io: CliIo, opts: EventSinkOptions): EventSink {
       else if (opts.csv) {
         const row = { stream: ev.stream, event: ev.event, time: ev.time, ...(host !== undefined ? { host } : {}) };
         out.write(csvLine(cols.map((c) => STREAM_COLUMNS[c](row))) + '\n');
-      } else out.write(formatLogText(ev, host !== undefined ? { utc: opts.utc, remoteHost: host } : logOpts));
+      } else {
+        writeLogEvent(out.bytes(), ev, host !== undefined ? { utc: opts.utc, remoteHost: host } : logOpts);
+        out.written();
+      }
       written++;
       return opts.count === undefined || written < opts.count;
     },
