@@ -1,10 +1,16 @@
 /**
- * Decode throughput (issue 17): full decode (decodeDatagram: datagram -> typed messages with
- * decoded descriptors, i.e. every field of every message), the counters-only path (scanCounts:
- * srcref and counts of each SRC_UPDATE read in place, no objects) and the header-only scan,
- * single core, CPU time (median and best of 5 runs), compared with bench/native/decode.c doing the
- * full decode's extraction work in C (see its header for what it does and what differs), compiled
- * at bench time.
+ * Decode throughput (issue 17), single core, CPU time (median and best of 5 runs):
+ *  - full decode: decodeDatagram, datagram -> typed messages with every field of every message:
+ *    srcref (BigInt), counts object, descriptor object with addresses, UUIDs, names and the
+ *    activity bitmap as interned text, endpoint and bitmap objects (~700 B of objects a message);
+ *  - counters-only: scanCounts, the srcref halves and counts of each SRC_UPDATE/SRC_COUNTS read
+ *    in place into one Float64Array, no objects (for a caller that knows the source);
+ *  - header scan: message count and types only;
+ *  - native: bench/native/decode.c doing the full decode's extraction in C, compiled at bench
+ *    time: the same fields from the same table, the same range checks, the same conversions to
+ *    text through the same kind of verified cache; it fills one reused struct instead of
+ *    allocating objects (its header lists what differs).
+ * `node build/bench/decode-ab.js` prints these figures alone (and A/B against another build).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -110,6 +116,9 @@ function runNative(capture: Uint8Array[], d: Dialect, messages: number): { msgsP
 export function benchDecode(capture: Uint8Array[], d: Dialect): DecodeResult {
   const { messages, bytes } = captureStats(capture, d);
   let sink = 0;
+  // Warm up first (~0.3 s CPU): the first dialect measured in a process read ~40 % low without it.
+  const t0 = process.cpuUsage();
+  while (process.cpuUsage(t0).user < 300_000) for (const dg of capture) sink += decodeDatagram(dg, d).length;
   const full = measure(() => {
     for (const dg of capture) sink += decodeDatagram(dg, d).length;
   });
