@@ -4,7 +4,8 @@
  * the flow's group (process, responsible app by the epid's last known name, pid), interface and
  * minute as they are at that event, whatever changed since (pid, delegate, a name learnt later,
  * interface, minute, a flush in between). The ledger remembers those lookups per flow (issue 17);
- * this catches a remembered group, interface or bucket used after its inputs changed.
+ * this catches a remembered group, interface or bucket used after its inputs changed. The live
+ * streams (read by every /metrics scrape, kept between scrapes) follow the flows opening and ending.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -122,9 +123,14 @@ test('attribution with remembered lookups = every lookup at every event (random 
       const ref = new Reference();
       let now = T0;
       const streams: (Stream | undefined)[] = Array.from({ length: N }, () => undefined);
+      // Live flows by first sight, as liveStreams() gives them (the objects last seen for each).
+      const order = new Map<string, Stream>();
       const send = (event: 'added' | 'update' | 'removed', s: Stream) => {
         ledger.apply(event, s, now);
         ref.apply(event, s, now);
+        if (event === 'removed') order.delete(s.id);
+        else if (!order.has(s.id)) order.set(s.id, s);
+        assert.deepEqual(ledger.liveStreams().map((x) => x.id), [...order.keys()]);
       };
       const live = (i: number): Stream => {
         let s = streams[i];

@@ -91,6 +91,8 @@ export class UsageLedger {
   /** Counts takeBatch calls: a flow's cached bucket belongs to the batch it was made in. */
   private batch = 0;
   private closed: ClosedFlow[] = [];
+  /** liveStreams() until a flow opens or ends (each /metrics scrape reads it). */
+  private live?: Stream[];
 
   /**
    * Counters of flows open at the last flush of an earlier session (see `open`). Kept as long as
@@ -139,6 +141,7 @@ export class UsageLedger {
     f.group.lastSeen = now;
     if (event === 'removed') {
       this.flows.delete(s.id);
+      this.live = undefined;
       f.group.liveFlows--;
       this.closed.push(this.closedRecord(f, now));
       this.recentlyClosed.add(flowIdentity(s), f, now);
@@ -187,6 +190,7 @@ export class UsageLedger {
       this.bucket(f, now).flows++;
     }
     this.flows.set(s.id, f);
+    this.live = undefined;
     return f;
   }
 
@@ -320,10 +324,12 @@ export class UsageLedger {
     return [...this.ifaces.values()];
   }
 
-  liveStreams(): Stream[] {
+  /** The live flows' streams, in the order they were first seen; the same array until one opens or ends. */
+  liveStreams(): readonly Stream[] {
+    if (this.live) return this.live;
     const out: Stream[] = [];
     for (const f of this.flows.values()) out.push(f.stream);
-    return out;
+    return (this.live = out);
   }
 
   get liveCount(): number {
