@@ -5,7 +5,7 @@
  * is disallowed.
  */
 import type { StructLayout } from './dialect.js';
-import { readU64Number } from './fields.js';
+import { readU64Number, u64High } from './values.js';
 import type { Counts } from './messages.js';
 
 /** Counts field names (nstat_counts, stripped of `nstat_`) -> our names. */
@@ -54,9 +54,11 @@ export function countsReaderFor(layout: StructLayout): CountsReader {
   if (r) return r;
   const ops = countsOps(layout);
   try {
-    const body = ops.map(([key, off, wide]) => `${key}: ${wide ? `u64(dv, base + ${off})` : `dv.getUint32(base + ${off}, true)`}`).join(', ');
+    // 64-bit counters read inline (readU64Number's test, a call only when the high word is not 0).
+    const u64 = (o: string) => `((h = dv.getUint32(${o} + 4, true)) === 0 ? dv.getUint32(${o}, true) : u64High(dv, ${o}, h))`;
+    const body = ops.map(([key, off, wide]) => `${key}: ${wide ? u64(`base + ${off}`) : `dv.getUint32(base + ${off}, true)`}`).join(', ');
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    r = new Function('u64', `return function readCounts(dv, base) { return { ${body} }; };`)(readU64Number) as CountsReader;
+    r = new Function('u64High', `return function readCounts(dv, base) { let h; return { ${body} }; };`)(u64High) as CountsReader;
   } catch {
     r = (dv, base) => {
       const out = {} as Record<keyof Counts, number>;
