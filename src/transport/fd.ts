@@ -11,10 +11,18 @@
  * fills it was longer than the capacity, i.e. truncated (the rest of a datagram is discarded on
  * both Darwin and Linux, as recvmsg's MSG_TRUNC would have said). A handler that borrows
  * (TransportHandlers.borrow, the client) is handed views of that buffer; others get copies.
+ *
+ * Where the C library has a batch read (Linux recvmmsg, Darwin recvmsg_x: batch-libc.ts), one call
+ * per loop turn reads up to DEFAULT_BATCH_SLOTS records into slots of capacity + 1 bytes each, and
+ * a short batch stands for the EAGAIN read (issue 17). Records of a batch not yet delivered when
+ * the handler pauses wait in their slots and are delivered, in order, on resume.
  */
+import { debuglog } from 'node:util';
 import { NtstatError } from '../errors.js';
 import type { Transport, TransportHandlers } from './transport.js';
-import { DARWIN_ERRNO, errnoName, loadLibc, toDarwinErrno, type Libc, type Poller } from './libc.js';
+import {
+  DARWIN_ERRNO, errnoName, loadLibc, toDarwinErrno, type BatchReceiver, type Libc, type Poller,
+} from './libc.js';
 
 /**
  * BEHAVIOUR.md §4: kernel records reach 4096 (aggregated), ~2.9 KB (sysinfo), 24+2048 (ERROR) and up
@@ -25,6 +33,15 @@ export const DEFAULT_RECEIVE_CAPACITY = 65536;
 /** Records delivered per poll wake-up before yielding to the event loop. */
 const MAX_RECORDS_PER_WAKEUP = 256;
 
+/**
+ * Datagrams per batch read (recvmmsg / recvmsg_x). A poll chunk of the 10 k bench world is ~15
+ * records; 32 slots read most wake-ups in one call. Below XNU's per-call caps (somaxrecvmsgx: 100
+ * in 10.11-11, 256 since) so a full batch is never clipped. Each slot is capacity + 1 bytes
+ * rounded to pages (32 × 68 KiB = 2.1 MiB of address space), but only the pages records touch
+ * become resident (docs/performance.md, "The 10 k poll cycle").
+ */
+export const DEFAULT_BATCH_SLOTS = 32;
+
 export interface DatagramFdTransportOptions {
   /** libc binding table; default: the koffi one (loaded now, lazily). */
   libc?: Libc;
@@ -32,6 +49,16 @@ export interface DatagramFdTransportOptions {
   kind?: string;
   /** recvmsg buffer size; records larger than this arrive truncated. Default 64 KiB. */
   receiveCapacity?: number;
+  /**
+   * Datagrams per batch read when the Libc has one (default DEFAULT_BATCH_SLOTS); 0 or 1 reads
+   * one record per recv(2).
+   */
+  batchSlots?: number;
+  /**
+   * Told once why the batch read is not used (symbol missing, or the first call failed). Default:
+   * Node's debug log, shown with NODE_DEBUG=ntstat.
+   */
+  debug?: (message: string) => void;
 }
 
 /** Set O_NONBLOCK and FD_CLOEXEC, each only if not already set. Throws ERR_NTSTAT_TRANSPORT. */
@@ -77,6 +104,22 @@ export class DatagramFdTransport implements Transport {
   private lend = false;
   /** @internal A drain is running (a handler must not start another one that reuses `rx`). */
   private draining = false;
+  /** @internal */
+  private readonly batchSlots: number;
+  /** @internal */
+  private readonly debug: (message: string) => void;
+  /** @internal The batch reader, while it is in use (dropped for good if it proves unusable). */
+  private batch: BatchReceiver | undefined;
+  /** @internal A batch call has succeeded: its failures are real errors from now on. */
+  private batchProven = false;
+  /** @internal Records of the last batch not delivered yet (a pause or the budget stopped us). */
+  private next = 0;
+  /** @internal */
+  private received = 0;
+  /** @internal The last batch was short (fewer than asked, none truncated): the queue was empty. */
+  private batchWasShort = false;
+  /** @internal A drain of held records is scheduled (resume() with records held). */
+  private resumeScheduled = false;
 
   /** Takes ownership of `fd` (an open, connected datagram socket): close() closes it. */
   constructor(fd: number, options: DatagramFdTransportOptions = {}) {
@@ -84,6 +127,8 @@ export class DatagramFdTransport implements Transport {
     this.fd = fd;
     this.kind = options.kind ?? 'fd';
     this.capacity = options.receiveCapacity ?? DEFAULT_RECEIVE_CAPACITY;
+    this.batchSlots = options.batchSlots ?? DEFAULT_BATCH_SLOTS;
+    this.debug = options.debug ?? ((m: string) => debuglog('ntstat')(m));
     makeNonBlockingCloexec(this.libc, fd);
   }
 
@@ -98,6 +143,13 @@ export class DatagramFdTransport implements Transport {
     // recv(2) into a buffer of our own, one byte longer than the capacity: a record that fills it
     // was longer than the capacity (truncated). A borrowing handler gets views of it (no copy).
     if (this.libc.recv) this.rx = new Uint8Array(this.capacity + 1);
+    // Batch slots hold capacity + 1 bytes each for the same reason.
+    if (this.batchSlots > 1) {
+      if (this.libc.batchReceiver) {
+        this.batch = this.libc.batchReceiver(this.capacity + 1, this.batchSlots);
+        if (!this.batch) this.debug(`${this.kind}: no batch receive call in this C library; reading one record per call`);
+      }
+    }
     this.lend = handlers.borrow === true;
     this.poller = this.libc.poll(this.fd);
     if (!this.paused) this.poller.start(this.onEvent);
@@ -151,6 +203,15 @@ export class DatagramFdTransport implements Transport {
     if (!this.paused) return;
     this.paused = false;
     if (!this.closed && this.poller) this.poller.start(this.onEvent);
+    // Records already taken from the kernel wait in the batch slots: the poll handle will not
+    // fire for them if the socket is now empty, so deliver them on the next turn.
+    if (!this.closed && this.next < this.received && !this.resumeScheduled) {
+      this.resumeScheduled = true;
+      setImmediate(() => {
+        this.resumeScheduled = false;
+        if (!this.closed && !this.paused) this.drain(false);
+      });
+    }
   }
 
   /** SO_RCVBUF: ask for `bytes`, return what the kernel granted (Linux reports double). */
@@ -194,27 +255,103 @@ export class DatagramFdTransport implements Transport {
       this.finish(errnoError(this.libc, 'poll', -status));
       return;
     }
-    const drained = this.drain();
+    // Read side shut: a short batch must not stand for "empty" then (drain until EAGAIN).
+    const drained = this.drain(disconnect);
     // Read side shut (EPOLLRDHUP / EV_EOF) and nothing left to read: the peer is gone.
     if (drained && disconnect) this.finish(undefined);
   };
 
-  /** @internal Read until EAGAIN (true), or until paused/closed/the per-wake-up budget (false). */
-  private drain(): boolean {
+  /**
+   * @internal Read until EAGAIN (true), or until paused/closed/the per-wake-up budget (false).
+   * `confirmEmpty`: a short batch is not taken as proof the queue is empty.
+   */
+  private drain(confirmEmpty: boolean): boolean {
     if (this.draining) return false;
     this.draining = true;
     try {
-      return this.drainRecords();
+      return this.batch !== undefined || this.next < this.received
+        ? this.drainBatches(confirmEmpty)
+        : this.drainRecords(MAX_RECORDS_PER_WAKEUP);
     } finally {
       this.draining = false;
     }
   }
 
-  /** @internal */
-  private drainRecords(): boolean {
+  /**
+   * @internal One batch call per loop turn. A short batch (fewer than asked, the last not
+   * truncated) means the socket queue was empty: no EAGAIN read to confirm it. (Older XNU stops a
+   * recvmsg_x batch after a truncated datagram; a sysctl can cap the count: both merely end the
+   * drain early, and the level-triggered poll handle fires again for what is left.)
+   */
+  private drainBatches(confirmEmpty: boolean): boolean {
+    const { libc, capacity } = this;
+    const flags = libc.os.MSG_DONTWAIT;
+    let budget = MAX_RECORDS_PER_WAKEUP;
+    for (;;) {
+      // Deliver what the last batch holds, in order, before reading again: a view of slot i stays
+      // valid until the next read (borrow), and a pause or close may stop us between records.
+      while (this.next < this.received) {
+        if (this.closed || this.paused || !this.handlers) return false;
+        if (budget === 0) return false;
+        const i = this.next++;
+        budget--;
+        const n = this.batch!.length(i);
+        const slot = this.batch!.slots[i];
+        if (n === 0) {
+          // End of stream (see drainRecords); anything after it in the batch is never delivered.
+          this.received = this.next;
+          this.finish(undefined);
+          return false;
+        }
+        const truncated = n > capacity;
+        const len = truncated ? capacity : n;
+        this.handlers.onDatagram(this.lend ? slot.subarray(0, len) : slot.slice(0, len), truncated);
+      }
+      if (this.batchWasShort) {
+        this.batchWasShort = false;
+        if (!confirmEmpty) return true;
+      }
+      if (this.closed || this.paused || !this.handlers) return false;
+      if (budget === 0) return false;
+      const batch = this.batch;
+      if (batch === undefined) return this.drainRecords(budget);
+      const want = Math.min(batch.slots.length, budget);
+      const got = batch.receive(this.fd, want, flags);
+      if (got < 0) {
+        const errno = libc.errno();
+        const e = libc.os.errno;
+        if (errno === e.EAGAIN) {
+          this.batchProven = true;
+          return true;
+        }
+        if (errno === e.EINTR) continue;
+        if (!this.batchProven) {
+          // EOPNOTSUPP, EINVAL, ENOSYS…: the call does not work on this socket or kernel. recv(2)
+          // from now on; it reports any real error itself on the next read.
+          this.batch = undefined;
+          this.debug(`${this.kind}: ${batch.call} failed (${errnoName(libc.os, errno)}); reading one record per recv() from now on`);
+          return this.drainRecords(budget);
+        }
+        this.failedRead(batch.call);
+        return false;
+      }
+      this.batchProven = true;
+      if (got === 0) {
+        // Darwin's recvmsg_x: nothing queued and the socket can receive no more (soreceive_m_list).
+        this.finish(undefined);
+        return false;
+      }
+      this.next = 0;
+      this.received = got;
+      this.batchWasShort = got < want && batch.length(got - 1) <= capacity;
+    }
+  }
+
+  /** @internal One record per recv(2)/recvmsg(2), at most `budget` of them. */
+  private drainRecords(budget: number): boolean {
     const { libc, rx, capacity } = this;
     const flags = libc.os.MSG_DONTWAIT;
-    for (let i = 0; i < MAX_RECORDS_PER_WAKEUP; i++) {
+    for (let i = 0; i < budget; i++) {
       if (this.closed || this.paused || !this.handlers) return false;
       let data: Uint8Array;
       let truncated: boolean;

@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { NtstatError } from '../errors.js';
+import { makeBatchReceiver, makeBatchSender } from './batch-libc.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constant tables
@@ -152,6 +153,33 @@ export interface RecvResult {
   flags: number;
 }
 
+/**
+ * Receives up to `count` datagrams per call into slots it owns (views of one ArrayBuffer, so a
+ * borrowed view stays readable memory for as long as anyone holds it).
+ */
+export interface BatchReceiver {
+  /** The C call, for messages: 'recvmmsg()' or 'recvmsg_x()'. */
+  readonly call: string;
+  /** Slot i receives the i-th datagram of the last `receive`; each is `slotSize` bytes. */
+  readonly slots: readonly Uint8Array[];
+  /**
+   * Receive up to `max` (1..slots.length) datagrams: the number received (0 = end of stream: the
+   * socket can receive no more and nothing is queued), or -1 with errno() set.
+   */
+  receive(fd: number, max: number, flags: number): number;
+  /** Bytes of datagram i of the last receive that landed in slot i (a truncated one fills it). */
+  length(i: number): number;
+}
+
+/** Sends several datagrams in one call (Linux sendmmsg). */
+export interface BatchSender {
+  /**
+   * Send `datagrams` in order: how many the socket took (a prefix; the rest did not fit), or -1
+   * with errno() set when it took none.
+   */
+  send(fd: number, datagrams: readonly Uint8Array[], flags: number): number;
+}
+
 /** A readiness watcher on one fd (koffi.node.poll: a libuv uv_poll_t). */
 export interface Poller {
   /** (Re)start watching; `onEvent(status, disconnect)` runs on the event loop when readable. */
@@ -193,6 +221,17 @@ export interface Libc {
    * DatagramFdTransport prefers it to `recvmsg` (no msghdr, no copy: issue 17).
    */
   recv?(fd: number, buf: Uint8Array, flags: number): number;
+  /**
+   * A batch receiver (Linux recvmmsg(2), Darwin recvmsg_x) with `count` slots of `slotSize` bytes,
+   * or undefined when this C library lacks the call. Optional; DatagramFdTransport falls back to
+   * `recv` without it (issue 17: one syscall per wake-up instead of one per record).
+   */
+  batchReceiver?(slotSize: number, count: number): BatchReceiver | undefined;
+  /**
+   * A batch sender (Linux sendmmsg(2)), or undefined when the C library lacks it. Optional; the
+   * simulator's fd server sends a reply in one call with it, as XNU enqueues a reply (issue 17).
+   */
+  batchSender?(): BatchSender | undefined;
   close(fd: number): number;
   /** Darwin only. `oldlen` is size_t in/out. */
   sysctlbyname(name: string, old: Uint8Array | null, oldlen: BigUint64Array): number;
@@ -210,6 +249,8 @@ export interface KoffiLike {
   encode(ref: unknown, offset: number, type: string, value: unknown): void;
   decode(ref: unknown, offset: number, type: string, length?: number): unknown;
   view(ref: unknown, length: number): ArrayBuffer;
+  /** The address a pointer-like value (an ArrayBuffer: its bytes) stands for. */
+  address?(value: unknown): bigint;
   free(ref: unknown): void;
   node: {
     poll(fd: number, opts: object, cb: (...args: unknown[]) => void): {
@@ -305,6 +346,26 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
   const recvmsg = f('intptr_t recvmsg(int fd, void *msg, int flags)');
   const recv = f('intptr_t recv(int fd, void *buf, size_t len, int flags)');
   const close = f('int close(int fd)');
+  // Batch calls are resolved on first use: recvmsg_x is a private libsystem_kernel export and
+  // sendmmsg/recvmmsg may be missing from an old or non-glibc libc.
+  const optional = (decl: string) => {
+    try {
+      return f(decl);
+    } catch {
+      return undefined;
+    }
+  };
+  let recvBatchFn: ((...args: unknown[]) => unknown) | null | undefined;
+  const recvBatch = () => {
+    if (recvBatchFn === undefined) {
+      recvBatchFn =
+        (os.os === 'darwin'
+          ? optional('intptr_t recvmsg_x(int s, void *msgp, uint32_t cnt, int flags)')
+          : optional('int recvmmsg(int fd, void *msgvec, uint32_t vlen, int flags, void *timeout)')) ?? null;
+    }
+    return recvBatchFn;
+  };
+  let sendBatchFn: ((...args: unknown[]) => unknown) | null | undefined;
   let sysctlbyname: ((...args: unknown[]) => unknown) | undefined;
   if (os.os === 'darwin') {
     sysctlbyname = f('int sysctlbyname(const char *name, void *old, void *oldlen, void *newp, size_t newlen)');
@@ -378,6 +439,17 @@ function bindKoffi(koffi: KoffiLike, lib: ReturnType<KoffiLike['load']>, os: OsC
       // survives the next recvmsg and may be kept or transferred.
       const bytes = dataBytes!.slice(0, Math.min(n, cap));
       return { data: bytes, flags: msgFlags };
+    },
+    batchReceiver(slotSize, count) {
+      const fn = recvBatch();
+      return fn ? makeBatchReceiver(koffi, os, fn, slotSize, count) : undefined;
+    },
+    batchSender() {
+      if (sendBatchFn === undefined) {
+        sendBatchFn = (os.os === 'linux' ? optional('int sendmmsg(int fd, void *msgvec, uint32_t vlen, int flags)') : undefined) ?? null;
+      }
+      if (!sendBatchFn) return undefined;
+      return makeBatchSender(koffi, sendBatchFn);
     },
     close: (fd) => close(fd) as number,
     sysctlbyname(name, old, oldlen) {
