@@ -83,7 +83,7 @@ const PUBLIC_PROVIDER: Record<ProviderName, [StreamProvider, boolean, boolean?]>
 
 /**
  * Counts as users see them. Dialects from 10.10 (d2782) on have all six per-medium fields and
- * take the first path (a primed constructor, below); the rest (none, or d2422's cell + wifi) add
+ * take the first path (one primed literal, below); the rest (none, or d2422's cell + wifi) add
  * exactly the fields present to an object literal. Not `{ ...c, minRttMs, … }`: on Node 20
  * (V8 11.3) adding properties to a spread clone takes a slow path (~5 µs per call with 18
  * fields), leaves a ~1 KB object and gives every result a hidden class of its own.
@@ -91,7 +91,7 @@ const PUBLIC_PROVIDER: Record<ProviderName, [StreamProvider, boolean, boolean?]>
 export function toStreamCounts(c: Counts): StreamCounts {
   if (c.cellRxBytes !== undefined && c.cellTxBytes !== undefined && c.wifiRxBytes !== undefined && c.wifiTxBytes !== undefined && c.wiredRxBytes !== undefined && c.wiredTxBytes !== undefined) {
     if (!countsPrimed) primeCounts();
-    return new CountsRecord(c);
+    return countsRecord(c, c.minRtt / 32, c.avgRtt / 32, c.varRtt / 16);
   }
   const out: StreamCounts = {
     rxPackets: c.rxPackets,
@@ -120,53 +120,53 @@ export function toStreamCounts(c: Counts): StreamCounts {
 }
 
 /**
- * Counts with every per-medium field (toStreamCounts' first path): keys in the order of the
- * general shape, from a constructor whose `prototype` is Object.prototype (the objects stay plain:
- * prototype, `constructor`, deep equality to a literal, util.inspect).
+ * Counts with every per-medium field (toStreamCounts' first path), keys in the order of the
+ * general shape: one object literal, so one hidden class for every such counts object, TCP's and
+ * UDP's (issue 17).
  *
- * One hidden class for every such counts object, TCP's and UDP's (issue 17). V8 keeps one
- * representation per field of a hidden class, chosen by the first values stored and widened when a
- * value does not fit: small integer -> double (a counter past 2^31, a fractional RTT) replaces the
- * hidden class, and every object made before moves to the new one when next touched, so a reader
- * sees several classes for the same keys; and a double field holds a 16 B box in every object,
- * zeros and small counters included. primeCounts() first stores non-numbers in every field, so
- * each field is a plain reference from the start: a small integer inline, any other number a heap
- * number, nothing to widen later. (Before, zero-RTT counts had a constructor of their own to keep
- * their RTT fields unboxed: two classes for one key list.)
+ * V8 keeps one representation per field of a hidden class, chosen by the first values stored and
+ * widened when a value does not fit: small integer -> double (a counter past 2^31, a fractional
+ * RTT) replaces the hidden class, and every object made before moves to the new one when next
+ * touched, so a reader meets several classes for the same keys; and a double field holds a 16 B
+ * box in every object, zeros and small counters included. primeCounts() first stores non-numbers
+ * in every field, so each field is a plain reference from the start: a small integer inline, any
+ * other number a heap number, nothing to widen later. (Before, zero-RTT counts came from a
+ * constructor of their own to keep their RTT fields unboxed: two classes for one key list. A
+ * literal rather than a primed constructor: V8 allocates a literal's objects straight in the old
+ * generation once its allocation site sees them survive, as a stream's counts do; a constructor's
+ * are copied out of the young generation by every scavenge they survive.)
  */
-interface CountsRecordConstructor {
-  new (c: Counts): StreamCounts;
+function countsRecord(c: Counts, minRttMs: number, avgRttMs: number, varRttMs: number): StreamCounts {
+  return {
+    rxPackets: c.rxPackets,
+    rxBytes: c.rxBytes,
+    txPackets: c.txPackets,
+    txBytes: c.txBytes,
+    rxDuplicateBytes: c.rxDuplicateBytes,
+    rxOutOfOrderBytes: c.rxOutOfOrderBytes,
+    txRetransmit: c.txRetransmit,
+    connectAttempts: c.connectAttempts,
+    connectSuccesses: c.connectSuccesses,
+    minRtt: c.minRtt,
+    avgRtt: c.avgRtt,
+    varRtt: c.varRtt,
+    cellRxBytes: c.cellRxBytes,
+    cellTxBytes: c.cellTxBytes,
+    wifiRxBytes: c.wifiRxBytes,
+    wifiTxBytes: c.wifiTxBytes,
+    wiredRxBytes: c.wiredRxBytes,
+    wiredTxBytes: c.wiredTxBytes,
+    minRttMs,
+    avgRttMs,
+    varRttMs,
+  };
 }
-const CountsRecord = function (this: StreamCounts, c: Counts) {
-  this.rxPackets = c.rxPackets;
-  this.rxBytes = c.rxBytes;
-  this.txPackets = c.txPackets;
-  this.txBytes = c.txBytes;
-  this.rxDuplicateBytes = c.rxDuplicateBytes;
-  this.rxOutOfOrderBytes = c.rxOutOfOrderBytes;
-  this.txRetransmit = c.txRetransmit;
-  this.connectAttempts = c.connectAttempts;
-  this.connectSuccesses = c.connectSuccesses;
-  this.minRtt = c.minRtt;
-  this.avgRtt = c.avgRtt;
-  this.varRtt = c.varRtt;
-  this.cellRxBytes = c.cellRxBytes;
-  this.cellTxBytes = c.cellTxBytes;
-  this.wifiRxBytes = c.wifiRxBytes;
-  this.wifiTxBytes = c.wifiTxBytes;
-  this.wiredRxBytes = c.wiredRxBytes;
-  this.wiredTxBytes = c.wiredTxBytes;
-  // Not `c.minRtt / 32` alone: the prime's undefined would make NaN, a double.
-  this.minRttMs = c.minRtt === undefined ? (undefined as unknown as number) : c.minRtt / 32;
-  this.avgRttMs = c.avgRtt === undefined ? (undefined as unknown as number) : c.avgRtt / 32;
-  this.varRttMs = c.varRtt === undefined ? (undefined as unknown as number) : c.varRtt / 16;
-} as unknown as CountsRecordConstructor;
-CountsRecord.prototype = Object.prototype as StreamCounts;
 
 let countsPrimed = false;
 function primeCounts(): void {
   countsPrimed = true;
-  new CountsRecord({} as Counts);
+  const none = undefined as unknown as number;
+  countsRecord({} as Counts, none, none, none);
 }
 
 /** Interface medium from `ifnet_properties` bits, using the dialect's own constants. */
