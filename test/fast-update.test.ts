@@ -175,7 +175,7 @@ test('the counts matcher sees a change in any counts field the dialect has', () 
 });
 
 /** Run the same records through a table with and without the fast path; streams and events must agree. */
-function runBoth(d: Dialect, records: Uint8Array[], names?: () => InterfaceNames, before?: (i: number) => void): { fast: number; slow: SourceTable; quick: SourceTable; slowEvents: StreamEvent[]; fastEvents: StreamEvent[] } {
+function runBoth(d: Dialect, records: Uint8Array[], names?: () => InterfaceNames, before?: (i: number) => void, after?: (i: number, slow: SourceTable, quick: SourceTable) => void): { fast: number; slow: SourceTable; quick: SourceTable; slowEvents: StreamEvent[]; fastEvents: StreamEvent[] } {
   const slow = new SourceTable(d);
   const quick = new SourceTable(d);
   slow.interfaceNames = names?.();
@@ -194,6 +194,7 @@ function runBoth(d: Dialect, records: Uint8Array[], names?: () => InterfaceNames
       else if (path.apply(quick, r, dv, item.at, now, fastEvents)) fast++;
       else quick.apply(decodeDatagram(r.subarray(item.at, item.at + item.len), d)[0], now, fastEvents);
     }
+    after?.(i, slow, quick);
   });
   return { fast, slow, quick, slowEvents, fastEvents };
 }
@@ -292,6 +293,71 @@ test('an interface name learnt after a stream was added reaches it through the f
   assert.deepEqual([...r.quick.streams()], [...r.slow.streams()]);
   assert.deepEqual(r.fastEvents.map((e) => [e.event, e.stream.id, e.time]), r.slowEvents.map((e) => [e.event, e.stream.id, e.time]));
   assert.deepEqual(r.slowEvents.map((e) => e.event), ['added', 'update'], 'the rename is an update');
+});
+
+test('SRC_COUNTS are applied in place with the effect of the full path: pending, unknown, srcref 0, moved, unchanged, CLOSING, beyond 2^53', () => {
+  const d = dialectFor('10002.1.13');
+  const base = { context: 0n, flags: 0, eventFlags: 0n };
+  const sc = (srcref: bigint, c: Counts, flags = 0) => encodeMessage(d, { ...base, flags, kind: 'srcCounts', srcref, counts: c });
+  const added = (srcref: bigint) => encodeMessage(d, { ...base, kind: 'srcAdded', srcref, provider: providerId(d, 'tcp')! });
+  const big = 2n ** 60n + 5n; // keyed by bigint in the table: decoded and applied as before
+  const moved = (i: number, by: number) => ({ ...counts(i), rxBytes: counts(i).rxBytes + by, txBytes: counts(i).txBytes + 2 * by });
+  const records = [
+    // 7 is announced by SRC_ADDED, counted before its descriptor (pending), then described by an update.
+    aggregate(d, [added(7n), sc(7n, counts(7)), update(d, 1, 'tcp'), added(big), sc(0n, counts(0)), sc(99n, counts(99))]),
+    aggregate(d, [update(d, 7, 'tcp'), sc(1n, moved(1, 3000)), sc(big, counts(8))]),
+    // Unchanged counts (1), moved (7), the >2^53 source described.
+    aggregate(d, [sc(1n, moved(1, 3000)), sc(7n, moved(7, 500)), encodeMessage(d, { ...base, kind: 'srcDesc', srcref: big, provider: providerId(d, 'tcp')!, descriptor: decodeDatagram(update(d, 8, 'tcp'), d)[0].kind === 'srcUpdate' ? (decodeDatagram(update(d, 8, 'tcp'), d)[0] as SrcUpdateMessage).descriptor : {} })]),
+    // Only the RTT moved (stored, no event); a goodbye with new counts (stored, no event); then removal and late counts.
+    aggregate(d, [sc(1n, { ...moved(1, 3000), avgRtt: 999 }), sc(7n, moved(7, 900), HeaderFlag.CLOSING), sc(big, moved(8, 100))]),
+    aggregate(d, [encodeMessage(d, { context: 0n, flags: 0, kind: 'srcRemoved', srcref: 7n }), sc(7n, moved(7, 1000))]),
+  ];
+  let compared = 0;
+  const r = runBoth(d, records, undefined, undefined, (i, slow, quick) => {
+    // After every record, not only at the end: an unchanged SRC_COUNTS moves the sample time.
+    assert.deepEqual([...quick.streams()], [...slow.streams()], `after record ${i + 1}`);
+    assert.deepEqual(quick.stats, slow.stats, `after record ${i + 1}`);
+    if (i === 2) assert.equal(quick.get(1n)!.lastUpdated, 3000, 'record 3 repeats 1\'s counts: sampled at 3000');
+    compared++;
+  });
+  assert.equal(compared, records.length);
+  assert.deepEqual(r.fastEvents.map((e) => [e.event, e.stream.id, e.time, e.stream.counts?.rxBytes]), r.slowEvents.map((e) => [e.event, e.stream.id, e.time, e.stream.counts?.rxBytes]));
+  assert.deepEqual(r.quick.stats, r.slow.stats);
+  // Every SRC_COUNTS with a srcref up to 2^53 went the in-place way (9 of them, the 0 and the unknown
+  // included; record 2's update of 7, not yet described then, is decoded).
+  assert.equal(r.fast, 9);
+  // Ground truth from the records.
+  assert.equal(r.quick.stats.srcrefZero, 1);
+  assert.deepEqual(
+    r.fastEvents.map((e) => [e.event, e.stream.id, e.time]),
+    [['added', '1', 1000], ['added', '7', 2000], ['update', '1', 2000], ['update', '7', 3000], ['added', String(big), 3000], ['update', String(big), 4000], ['removed', '7', 5000]],
+  );
+  assert.equal(r.slowEvents.length, 7);
+  const s1 = r.quick.get(1n)!;
+  assert.equal(s1.counts!.avgRtt, 999);
+  assert.equal(s1.counts!.rxBytes, counts(1).rxBytes + 3000);
+  assert.equal(s1.rxBytesPerSec, 0, 'record 4 moved no bytes');
+  assert.equal(s1.lastUpdated, 4000);
+  assert.equal(r.quick.get(big)!.counts!.rxBytes, counts(8).rxBytes + 100);
+  assert.equal(r.quick.get(7n), undefined);
+});
+
+test('an SRC_COUNTS that is not exactly the struct (trailing bytes) or would not decode is never deferred', () => {
+  const d = dialectFor('10002.1.13');
+  const path = new UpdateFastPath(d);
+  const ok = encodeMessage(d, { context: 0n, flags: 0, eventFlags: 0n, kind: 'srcCounts', srcref: 5n, counts: counts(5) });
+  assert.deepEqual(path.decode(ok, {}).map((m) => m.kind), ['deferred']);
+  // Longer than the struct: the verified layout says exact, so the full decoder rejects it, as before.
+  const longer = new Uint8Array(ok.length + 8);
+  longer.set(ok);
+  new DataView(longer.buffer).setUint16(12, longer.length, true);
+  assert.throws(() => decodeDatagram(longer, d), { code: 'ERR_NTSTAT_MALFORMED' });
+  assert.throws(() => path.decode(longer, {}), { code: 'ERR_NTSTAT_MALFORMED' });
+  // A counter beyond 2^53: the full decoder's typed error, as before.
+  const tooBig = ok.slice();
+  const at = planFor(d).srcCounts!.f.counts! + planFor(d).counts!.byName.get('nstat_rxbytes')!.offset;
+  new DataView(tooBig.buffer).setUint32(at + 4, 0xffffffff, true);
+  assert.throws(() => path.decode(tooBig, {}), { code: 'ERR_NTSTAT_RANGE' });
 });
 
 test('charsEqual answers exactly "stringOrUndefined would decode these bytes to the held value" (printable ASCII compared in place, anything else decoded)', () => {

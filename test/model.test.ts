@@ -48,7 +48,7 @@ test('RTT conversion: 1/32 ms for min/avg, 1/16 ms for var (BEHAVIOUR.md §5.1)'
   assert.equal(c.varRttMs, 0.5);
 });
 
-test('counts without RTT (built apart, issue 17) have the keys, order and values of counts with RTT', () => {
+test('counts without RTT have the keys, order and values of counts with RTT', () => {
   const medium = { cellRxBytes: 1, cellTxBytes: 2, wifiRxBytes: 3, wifiTxBytes: 4, wiredRxBytes: 5, wiredTxBytes: 6 };
   const base = { rxPackets: 9, rxBytes: 900, txPackets: 8, txBytes: 800, rxDuplicateBytes: 7, rxOutOfOrderBytes: 6, txRetransmit: 5, connectAttempts: 1, connectSuccesses: 1 };
   const withRtt = toStreamCounts(counts({ ...base, ...medium, minRtt: 64, avgRtt: 96, varRtt: 8 }));

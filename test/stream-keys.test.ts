@@ -102,7 +102,7 @@ test('streams are plain objects: Object.prototype, deep-equal to a literal copy,
     assert.deepStrictEqual({ ...s }, s);
     assert.ok(inspect(s, { depth: 0 }).startsWith('{'), inspect(s, { depth: 0 }).slice(0, 40));
     assert.equal(Object.prototype.toString.call(s), '[object Object]');
-    // Counts without RTT come from a constructor of their own (model/stream.ts, NoRttCounts).
+    // Counts come from a constructor (model/stream.ts, CountsRecord): nothing of that may show.
     for (const o of [s.counts, s.descriptor]) {
       if (!o) continue;
       assert.equal(Object.getPrototypeOf(o), Object.prototype);

@@ -233,6 +233,43 @@ test('/api/usage gives the same rows as `ntstat usage --json` on the agent\'s da
   }
 });
 
+test('the live window fills from polls while no page is connected: per-app rates of each poll', async () => {
+  // What each poll's per-app rates are, summed here from the agent's process groups.
+  const expected = new Map<number, Map<string, [number, number]>>();
+  const onPoll = (time: number) => {
+    const byApp = new Map<string, [number, number]>();
+    for (const p of view.processes()) {
+      const r = byApp.get(p.app ?? p.process) ?? [0, 0];
+      r[0] += p.rxBytesPerSec;
+      r[1] += p.txBytesPerSec;
+      byApp.set(p.app ?? p.process, r);
+    }
+    expected.set(time, byApp);
+  };
+  view.on('poll', onPoll);
+  for (let i = 0; i < 3; i++) await view.step(1000);
+  view.off('poll', onPoll);
+  const r = await get(srv.port, '/api/series?window=live&top=100', auth);
+  assert.equal(r.status, 200);
+  const live = JSON.parse(r.body.toString()) as { times: number[]; series: { key: string; rx: number[]; tx: number[] }[] };
+  let moving = 0;
+  for (const [time, byApp] of expected) {
+    const at = live.times.indexOf(time);
+    assert.ok(at >= 0, `poll ${time} is in the window`);
+    for (const [app, [rx, tx]] of byApp) {
+      const se = live.series.find((x) => x.key === app);
+      if (rx === 0 && tx === 0) {
+        if (se) assert.deepEqual([se.rx[at], se.tx[at]], [0, 0], app);
+        continue;
+      }
+      moving++;
+      assert.ok(se, `${app} has a series`);
+      assert.deepEqual([se.rx[at], se.tx[at]], [Math.round(rx), Math.round(tx)], app);
+    }
+  }
+  assert.ok(moving > 0, 'some app moved bytes in these polls');
+});
+
 test('/api/events: one poll event per agent poll, carrying that poll\'s time', async () => {
   const events: { event: string; data: { time: number } }[] = [];
   let buf = '';

@@ -10,6 +10,7 @@ import { HeaderFlag, MessageType } from '../protocol/constants.js';
 import { decodeDatagram } from '../protocol/decode.js';
 import type { Dialect } from '../protocol/dialect.js';
 import { planFor } from '../protocol/plan.js';
+import type { StreamEvent } from '../model/events.js';
 
 export class InitialPhaseTracker {
   private readonly polls = new Set<bigint>();
@@ -46,6 +47,16 @@ export class InitialPhaseTracker {
   /** Whether an `added` event emitted now is initial; `clientSays` until the file shows a poll. */
   initial(clientSays: boolean | undefined): boolean {
     return this.polls.size > 0 ? !this.over : clientSays === true;
+  }
+
+  /**
+   * An `added` event with `initial` decided here. A literal, not `{ ...ev, initial }`: on Node 20
+   * a spread that then adds a property gives its result a hidden class of its own when the call
+   * site has seen events of both shapes (with and without `initial`), so every consumer's read of
+   * an event field missed its inline cache (issue 17; test/stream-shapes.test.ts).
+   */
+  mark(ev: StreamEvent): StreamEvent {
+    return { event: ev.event, time: ev.time, stream: ev.stream, initial: this.initial(ev.initial) };
   }
 }
 

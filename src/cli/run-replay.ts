@@ -66,7 +66,7 @@ export async function runReplay(o: CliOptions, io: CliIo): Promise<number> {
   let failure: unknown;
   for (const kind of ['added', 'update', 'removed'] as const) {
     client.on(kind, (_s, ev: StreamEvent) => {
-      const marked = kind === 'added' ? { ...ev, initial: initial.initial(ev.initial) } : ev;
+      const marked = kind === 'added' ? initial.mark(ev) : ev;
       if (!sink.write(marked)) client.stop();
     });
   }

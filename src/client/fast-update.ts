@@ -22,7 +22,7 @@ import { readU64Number } from '../protocol/fields.js';
 import { countsMatcher, countsRangeCheck, descriptorMatcher, numericSplit, rangeCheck, volatileOffset, type CountsMatcher, type DescriptorMatcher, type NumericSplit, type RangeCheck } from '../protocol/match.js';
 import type { Counts, Descriptor, Message } from '../protocol/messages.js';
 import { planFor } from '../protocol/plan.js';
-import type { SourceTable, StreamEvent, InPlaceUpdate } from './source-table.js';
+import type { SourceTable, StreamEvent, InPlaceCounts, InPlaceUpdate } from './source-table.js';
 
 interface ProviderPlan {
   /** Exact message length: update header + descriptor. */
@@ -53,6 +53,12 @@ export class UpdateFastPath implements InPlaceUpdate {
   private readonly hasFlags: boolean;
   /** The provider of the message being matched (set by apply, read by sameDescriptor/refresh). */
   private current: ProviderPlan | undefined;
+  /** SRC_COUNTS applied in place (exact length only; -1: never), and its field offsets. */
+  private readonly srcCountsLen: number;
+  private readonly srcCounts: InPlaceCounts;
+  private readonly srcCountsSrcrefAt: number;
+  private readonly srcCountsAt: number;
+  private readonly srcCountsEventFlagsAt: number;
 
   constructor(readonly dialect: Dialect) {
     const plan = planFor(dialect);
@@ -69,6 +75,19 @@ export class UpdateFastPath implements InPlaceUpdate {
     this.counts = usable ? countsMatcher(plan.counts!) : undefined;
     this.countsInRange = usable ? countsRangeCheck(plan.counts!) : undefined;
     this.countsRead = usable ? countsReaderFor(plan.counts!) : undefined;
+    const c = plan.srcCounts;
+    this.srcCountsLen = usable && c !== undefined && c.f.srcref !== undefined && c.f.counts !== undefined ? c.size : -1;
+    this.srcCountsSrcrefAt = c?.f.srcref ?? 0;
+    this.srcCountsEventFlagsAt = c?.f.event_flags ?? -1;
+    const countsAt = (this.srcCountsAt = c?.f.counts ?? 0);
+    const hasFlags = this.hasFlags;
+    const match = this.counts;
+    const read = this.countsRead;
+    this.srcCounts = {
+      sameCounts: (dv, at, counts) => match!(dv, at + countsAt, counts),
+      readCounts: (dv, at) => read!(dv, at + countsAt),
+      flags: (dv, at) => (hasFlags ? dv.getUint16(at + 14, true) : 0),
+    };
     if (!usable) return;
     for (const [id, layout] of plan.descriptors) {
       const p = id >= 0 && id < MAX_PROVIDER_ID ? providerPlan(layout, m.size) : undefined;
@@ -89,11 +108,17 @@ export class UpdateFastPath implements InPlaceUpdate {
     if (lo !== 0 || hi !== 0) return dv.getBigUint64(at, true) === pollContext;
     if (pollContext === 0n) return true;
     if (dv.getUint16(at + 14, true) & HeaderFlag.CLOSING) return false;
-    return this.eventFlagsAt < 0 || (dv.getUint32(at + this.eventFlagsAt, true) === 0 && dv.getUint32(at + this.eventFlagsAt + 4, true) === 0);
+    const ef = dv.getUint32(at + 8, true) === MessageType.SRC_COUNTS ? this.srcCountsEventFlagsAt : this.eventFlagsAt;
+    return ef < 0 || (dv.getUint32(at + ef, true) === 0 && dv.getUint32(at + ef + 4, true) === 0);
   }
 
-  /** decodeWith's `defer`: an SRC_UPDATE this path may apply without decoding. */
+  /**
+   * decodeWith's `defer`: an SRC_UPDATE this path may apply without decoding, or an SRC_COUNTS of
+   * the exact size whose counters all decode (a message that would fail to decode is never
+   * deferred: the record still fails whole).
+   */
   readonly defer = (type: number, dv: DataView, at: number, len: number): boolean => {
+    if (type === MessageType.SRC_COUNTS) return len === this.srcCountsLen && this.countsInRange!(dv, at + this.srcCountsAt);
     // The provider field lies inside the update header: read it only once the header is there.
     if (type !== MessageType.SRC_UPDATE || len < this.descAt) return false;
     const p = this.providers[dv.getUint32(at + this.providerAt, true)];
@@ -112,6 +137,7 @@ export class UpdateFastPath implements InPlaceUpdate {
    * (a descriptor field changed, or its stream is not known yet).
    */
   apply(table: SourceTable, b: Uint8Array, dv: DataView, at: number, now: number, out: StreamEvent[]): boolean {
+    if (dv.getUint32(at + 8, true) === MessageType.SRC_COUNTS) return this.applySrcCounts(table, dv, at, now, out);
     const lo = dv.getUint32(at + this.srcrefAt, true);
     const hi = this.srcref64 ? dv.getUint32(at + this.srcrefAt + 4, true) : 0;
     if (hi > 0x1fffff) return false; // not an exact number: the table keys it by bigint
@@ -120,6 +146,19 @@ export class UpdateFastPath implements InPlaceUpdate {
     if (this.current === undefined) return false;
     // A small srcref stays a small integer (no heap number for the key).
     return table.applyInPlace(hi === 0 ? lo : hi * 0x1_0000_0000 + lo, provider, this, b, dv, at, now, out);
+  }
+
+  /**
+   * A deferred SRC_COUNTS, applied as SourceTable.apply() applies the decoded message (no Message,
+   * no BigInt srcref; counts equal to the held ones are compared in place and allocate nothing).
+   * False only for a srcref beyond 2^53 (the table keys it by bigint): decode and apply().
+   */
+  private applySrcCounts(table: SourceTable, dv: DataView, at: number, now: number, out: StreamEvent[]): boolean {
+    const lo = dv.getUint32(at + this.srcCountsSrcrefAt, true);
+    const hi = this.srcref64 ? dv.getUint32(at + this.srcCountsSrcrefAt + 4, true) : 0;
+    if (hi > 0x1fffff) return false;
+    table.applyCountsInPlace(hi === 0 ? lo : hi * 0x1_0000_0000 + lo, this.srcCounts, dv, at, now, out);
+    return true;
   }
 
   sameDescriptor(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): boolean {

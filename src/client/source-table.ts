@@ -54,6 +54,16 @@ export interface InPlaceUpdate {
   refresh(b: Uint8Array, dv: DataView, at: number, descriptor: Descriptor): void;
 }
 
+/** How the SRC_COUNTS hot path reads a message in place (client/fast-update.ts); `at` is the message's offset. */
+export interface InPlaceCounts {
+  /** Decoding the message's counts would give the held ones' values. */
+  sameCounts(dv: DataView, at: number, counts: Counts): boolean;
+  /** The message's counts, decoded (as the full decoder would). */
+  readCounts(dv: DataView, at: number): Counts;
+  /** The message's header flags (CLOSING: final values, stored without an event). */
+  flags(dv: DataView, at: number): number;
+}
+
 /** A srcref as a table key: a number when exact (up to 2^53), else the bigint itself. */
 export type SrcrefKey = number | bigint;
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
@@ -255,6 +265,37 @@ export class SourceTable {
       out.push({ event: 'update', time: now, stream: s });
     }
     return true;
+  }
+
+  /**
+   * @internal The SRC_COUNTS hot path (issue 17, client/fast-update.ts): apply() of an SRC_COUNTS
+   * about srcref `key` (a number: the srcref up to 2^53), read in place by `u`, with the same
+   * effect: srcref 0 counted and ignored, an unknown source ignored, counts before the descriptor
+   * kept as pending, counts equal to the held ones touched (rates 0, nothing allocated), moved
+   * ones applied with an `update` event unless CLOSING.
+   */
+  applyCountsInPlace(key: number, u: InPlaceCounts, dv: DataView, at: number, now: number, out: StreamEvent[]): void {
+    if (key === 0) {
+      this.stats.srcrefZero++;
+      return;
+    }
+    const slot = this.entries.get(key);
+    if (slot === undefined) return;
+    const slots = this.slots;
+    slots.seen[slot] = this.generation;
+    slots.missed[slot] = 0;
+    const s = slots.stream[slot];
+    if (!s) {
+      this.pending.set(slot, u.readCounts(dv, at));
+      slots.flags[slot] |= PENDING_COUNTS;
+      return;
+    }
+    if (s.counts !== undefined && u.sameCounts(dv, at, s.counts)) {
+      touchCounts(s, now);
+      return;
+    }
+    const changed = applyCounts(s, u.readCounts(dv, at), now);
+    if (slots.flags[slot] & ANNOUNCED && changed && !(u.flags(dv, at) & HeaderFlag.CLOSING)) out.push({ event: 'update', time: now, stream: s });
   }
 
   /** Remove a source (SRC_REMOVED, or absence from a complete sweep). */

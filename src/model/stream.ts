@@ -82,37 +82,16 @@ const PUBLIC_PROVIDER: Record<ProviderName, [StreamProvider, boolean, boolean?]>
 };
 
 /**
- * Built as object literals, not `{ ...c, minRttMs, … }`: on Node 20 (V8 11.3) adding properties to
- * a spread clone takes a slow path (~5 µs per call with 18 fields) and leaves a ~1 KB object.
- * Dialects from 10.10 (d2782) on have all six per-medium fields and take the first literal; the
- * rest (none, or d2422's cell + wifi) add exactly the fields present to the second.
+ * Counts as users see them. Dialects from 10.10 (d2782) on have all six per-medium fields and
+ * take the first path (a primed constructor, below); the rest (none, or d2422's cell + wifi) add
+ * exactly the fields present to an object literal. Not `{ ...c, minRttMs, … }`: on Node 20
+ * (V8 11.3) adding properties to a spread clone takes a slow path (~5 µs per call with 18
+ * fields), leaves a ~1 KB object and gives every result a hidden class of its own.
  */
 export function toStreamCounts(c: Counts): StreamCounts {
   if (c.cellRxBytes !== undefined && c.cellTxBytes !== undefined && c.wifiRxBytes !== undefined && c.wifiTxBytes !== undefined && c.wiredRxBytes !== undefined && c.wiredTxBytes !== undefined) {
-    if (c.minRtt === 0 && c.avgRtt === 0 && c.varRtt === 0) return new NoRttCounts(c);
-    return {
-      rxPackets: c.rxPackets,
-      rxBytes: c.rxBytes,
-      txPackets: c.txPackets,
-      txBytes: c.txBytes,
-      rxDuplicateBytes: c.rxDuplicateBytes,
-      rxOutOfOrderBytes: c.rxOutOfOrderBytes,
-      txRetransmit: c.txRetransmit,
-      connectAttempts: c.connectAttempts,
-      connectSuccesses: c.connectSuccesses,
-      minRtt: c.minRtt,
-      avgRtt: c.avgRtt,
-      varRtt: c.varRtt,
-      cellRxBytes: c.cellRxBytes,
-      cellTxBytes: c.cellTxBytes,
-      wifiRxBytes: c.wifiRxBytes,
-      wifiTxBytes: c.wifiTxBytes,
-      wiredRxBytes: c.wiredRxBytes,
-      wiredTxBytes: c.wiredTxBytes,
-      minRttMs: c.minRtt / 32,
-      avgRttMs: c.avgRtt / 32,
-      varRttMs: c.varRtt / 16,
-    };
+    if (!countsPrimed) primeCounts();
+    return new CountsRecord(c);
   }
   const out: StreamCounts = {
     rxPackets: c.rxPackets,
@@ -141,18 +120,24 @@ export function toStreamCounts(c: Counts): StreamCounts {
 }
 
 /**
- * toStreamCounts' first shape for counts without RTT (UDP, a connection not yet measured): the
- * same keys, order and values, from a constructor of its own (prototype Object.prototype, so the
- * objects stay plain). V8 gives every object whose keys come in the same order from object
- * literals one hidden class, with one representation per field; the RTT fields of TCP's counts
- * are fractional, so every counts object carried a 16 B box per RTT field, zeros included. These
- * objects have their own hidden class whose RTT fields only ever hold the small integer 0, stored
- * inline (issue 17: -48 B per UDP stream).
+ * Counts with every per-medium field (toStreamCounts' first path): keys in the order of the
+ * general shape, from a constructor whose `prototype` is Object.prototype (the objects stay plain:
+ * prototype, `constructor`, deep equality to a literal, util.inspect).
+ *
+ * One hidden class for every such counts object, TCP's and UDP's (issue 17). V8 keeps one
+ * representation per field of a hidden class, chosen by the first values stored and widened when a
+ * value does not fit: small integer -> double (a counter past 2^31, a fractional RTT) replaces the
+ * hidden class, and every object made before moves to the new one when next touched, so a reader
+ * sees several classes for the same keys; and a double field holds a 16 B box in every object,
+ * zeros and small counters included. primeCounts() first stores non-numbers in every field, so
+ * each field is a plain reference from the start: a small integer inline, any other number a heap
+ * number, nothing to widen later. (Before, zero-RTT counts had a constructor of their own to keep
+ * their RTT fields unboxed: two classes for one key list.)
  */
-interface NoRttCountsConstructor {
+interface CountsRecordConstructor {
   new (c: Counts): StreamCounts;
 }
-const NoRttCounts = function (this: StreamCounts, c: Counts) {
+const CountsRecord = function (this: StreamCounts, c: Counts) {
   this.rxPackets = c.rxPackets;
   this.rxBytes = c.rxBytes;
   this.txPackets = c.txPackets;
@@ -162,20 +147,27 @@ const NoRttCounts = function (this: StreamCounts, c: Counts) {
   this.txRetransmit = c.txRetransmit;
   this.connectAttempts = c.connectAttempts;
   this.connectSuccesses = c.connectSuccesses;
-  this.minRtt = 0;
-  this.avgRtt = 0;
-  this.varRtt = 0;
+  this.minRtt = c.minRtt;
+  this.avgRtt = c.avgRtt;
+  this.varRtt = c.varRtt;
   this.cellRxBytes = c.cellRxBytes;
   this.cellTxBytes = c.cellTxBytes;
   this.wifiRxBytes = c.wifiRxBytes;
   this.wifiTxBytes = c.wifiTxBytes;
   this.wiredRxBytes = c.wiredRxBytes;
   this.wiredTxBytes = c.wiredTxBytes;
-  this.minRttMs = 0;
-  this.avgRttMs = 0;
-  this.varRttMs = 0;
-} as unknown as NoRttCountsConstructor;
-NoRttCounts.prototype = Object.prototype as StreamCounts;
+  // Not `c.minRtt / 32` alone: the prime's undefined would make NaN, a double.
+  this.minRttMs = c.minRtt === undefined ? (undefined as unknown as number) : c.minRtt / 32;
+  this.avgRttMs = c.avgRtt === undefined ? (undefined as unknown as number) : c.avgRtt / 32;
+  this.varRttMs = c.varRtt === undefined ? (undefined as unknown as number) : c.varRtt / 16;
+} as unknown as CountsRecordConstructor;
+CountsRecord.prototype = Object.prototype as StreamCounts;
+
+let countsPrimed = false;
+function primeCounts(): void {
+  countsPrimed = true;
+  new CountsRecord({} as Counts);
+}
 
 /** Interface medium from `ifnet_properties` bits, using the dialect's own constants. */
 export function interfaceKind(dialect: Dialect, props: number | undefined): InterfaceKind {
@@ -404,10 +396,7 @@ export function applyCounts(s: Stream, c: Counts, now: number): boolean {
   if (prev) {
     changed = prev.rxBytes !== c.rxBytes || prev.txBytes !== c.txBytes || prev.rxPackets !== c.rxPackets || prev.txPackets !== c.txPackets;
     const dt = (now - s.lastUpdated) / 1000;
-    if (dt > 0) {
-      s.rxBytesPerSec = Math.max(0, (c.rxBytes - prev.rxBytes) / dt);
-      s.txBytesPerSec = Math.max(0, (c.txBytes - prev.txBytes) / dt);
-    }
+    if (dt > 0) setRates(s, Math.max(0, (c.rxBytes - prev.rxBytes) / dt), Math.max(0, (c.txBytes - prev.txBytes) / dt));
   }
   if (!prev || changed || !sameCounts(prev, c)) s.counts = toStreamCounts(c);
   s.lastUpdated = now;
@@ -420,11 +409,25 @@ export function applyCounts(s: Stream, c: Counts, now: number): boolean {
  * sample time moves, nothing changed.
  */
 export function touchCounts(s: Stream, now: number): void {
-  if (now - s.lastUpdated > 0) {
-    s.rxBytesPerSec = 0;
-    s.txBytesPerSec = 0;
-  }
+  if (now - s.lastUpdated > 0) setRates(s, 0, 0);
   s.lastUpdated = now;
+}
+
+/**
+ * The rates, added (first sample pair) as references: stored `undefined` first, so the new fields'
+ * representation is "any value" in whichever hidden class the stream has reached (its optional
+ * fields make several; prime() covers only a TCP stream's). Otherwise the first rate decides: an
+ * idle stream's 0 makes the field a small integer, the next fractional rate widens it to a double,
+ * which replaces the hidden class (every stream made before moves when next touched: a reader sees
+ * two classes for one key list, issue 17) and boxes every stream's rates from then on.
+ */
+function setRates(s: Stream, rx: number, tx: number): void {
+  if (s.rxBytesPerSec === undefined) {
+    s.rxBytesPerSec = undefined;
+    s.txBytesPerSec = undefined;
+  }
+  s.rxBytesPerSec = rx;
+  s.txBytesPerSec = tx;
 }
 
 /** Mark a stream ended; a TCP connection that tried and never connected is `failed`. */

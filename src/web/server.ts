@@ -10,7 +10,7 @@ import { NtstatError } from '../errors.js';
 import type { AgentView } from '../agent/types.js';
 import { API, runApi, type ApiContext } from './api.js';
 import { authenticate, newToken, securityHeaders, sendJson, sendText, tokenCookie } from './guard.js';
-import { LiveHistory, liveSnapshot } from './live.js';
+import { LiveHistory, appRates, liveSnapshot } from './live.js';
 import { allowedHosts, checkListenPolicy, hostAllowed, isLoopbackHost, urlHost, type ListenAddress } from './listen.js';
 import { EventHub } from './sse.js';
 import { loadAssets, type Asset } from './static.js';
@@ -93,6 +93,9 @@ export async function startWebServer(view: AgentView, opts: WebServerOptions): P
   });
 
   const onPoll = (time: number) => {
+    // With no page connected only the history needs this poll: its per-app rates, not the
+    // status (two stat calls on the database each poll) or the snapshot sent to pages.
+    if (hub.size === 0) return history.record(time, appRates(view.processes()));
     const snap = liveSnapshot(view, time);
     history.record(time, snap.apps);
     hub.broadcast('poll', snap);
