@@ -20,25 +20,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { CensusResult } from './helpers/shape-census.js';
 
-const CENSUS = fileURLToPath(new URL('./helpers/shape-census.js', import.meta.url));
-
-interface CensusResult {
-  splits: Record<string, number>;
-  groups: Record<string, number>;
-  descriptorsSeen: string[];
-  bigCounters: number;
-  zeroRtt: number;
-  fractionalRtt: number;
-  fractionalRates: number;
-  markedEvents: number;
-}
+const CENSUS = new URL('./helpers/shape-census.js', import.meta.url).href;
 
 test('objects with the same keys share one hidden class on every path (census with %HaveSameMap)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ntstat-shapes-'));
   try {
-    const r = spawnSync(process.execPath, ['--allow-natives-syntax', CENSUS, join(dir, 'recording.bin')], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    const script = `const { runCensus } = await import(${JSON.stringify(CENSUS)}); process.stdout.write(JSON.stringify(await runCensus(process.argv[1])));`;
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script, join(dir, 'recording.bin')], { encoding: 'utf8', maxBuffer: 16 << 20 });
     assert.equal(r.status, 0, r.stderr);
     const c = JSON.parse(r.stdout) as CensusResult;
     assert.deepEqual(c.splits, {}, 'objects whose keys match but whose hidden classes differ');

@@ -334,7 +334,11 @@ export class SourceTable {
   unseenSince(generation: number): bigint[] {
     const out: bigint[] = [];
     const seen = this.slots.seen;
-    for (const [key, slot] of this.entries) if (seen[slot] < generation) out.push(BigInt(key));
+    // forEach, not `for (const [key, slot] of …)`: the entry iterator allocates an array per source
+    // and sweep (issue 17: a fifth of the client's garbage per sweep at 2 000 sources).
+    this.entries.forEach((slot, key) => {
+      if (seen[slot] < generation) out.push(BigInt(key));
+    });
     return out;
   }
 
@@ -354,14 +358,15 @@ export class SourceTable {
   endSweep(generation: number, now: number, out: StreamEvent[] = [], grace = 0): number {
     let removed = 0;
     const { seen, missed } = this.slots;
-    // Deleting the current key while iterating a Map is well defined (later keys are still visited).
-    for (const [key, slot] of this.entries) {
-      if (seen[slot] >= generation) continue;
+    // Deleting the current key during forEach is well defined (later keys are still visited); no
+    // entry array per source as with an iterator (see unseenSince).
+    this.entries.forEach((slot, key) => {
+      if (seen[slot] >= generation) return;
       if (++missed[slot] > grace) {
         this.removeKey(key, now, out);
         removed++;
       }
-    }
+    });
     return removed;
   }
 

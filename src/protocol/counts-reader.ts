@@ -5,7 +5,8 @@
  * is disallowed.
  */
 import type { StructLayout } from './dialect.js';
-import { readU64Number } from './fields.js';
+import { readU64Number } from './values.js';
+import { firstTooBig, u64Inline } from './fields.js';
 import type { Counts } from './messages.js';
 
 /** Counts field names (nstat_counts, stripped of `nstat_`) -> our names. */
@@ -54,9 +55,14 @@ export function countsReaderFor(layout: StructLayout): CountsReader {
   if (r) return r;
   const ops = countsOps(layout);
   try {
-    const body = ops.map(([key, off, wide]) => `${key}: ${wide ? `u64(dv, base + ${off})` : `dv.getUint32(base + ${off}, true)`}`).join(', ');
+    // 64-bit counters read inline, no call (fields.ts u64Inline): one range test after the reads.
+    const wide = ops.filter(([, , w]) => w).map(([, off]) => off);
+    const body = ops.map(([key, off, w]) => `${key}: ${w ? u64Inline(`base + ${off}`) : `dv.getUint32(base + ${off}, true)`}`);
+    const reads = body.map((kv, i) => `  const c${i} = ${kv.slice(kv.indexOf(': ') + 2)};`).join('\n');
+    const literal = ops.map(([key], i) => `${key}: c${i}`).join(', ');
+    const src = `return function readCounts(dv, base) {\n  let h;\n  let big = 0;\n${reads}\n  if ((big & ~0x1fffff) !== 0) tooBig(dv, base, ${JSON.stringify(wide)});\n  return { ${literal} };\n};`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    r = new Function('u64', `return function readCounts(dv, base) { return { ${body} }; };`)(readU64Number) as CountsReader;
+    r = new Function('tooBig', src)(firstTooBig) as CountsReader;
   } catch {
     r = (dv, base) => {
       const out = {} as Record<keyof Counts, number>;

@@ -15,7 +15,6 @@ import {
   readCString,
   readU64Number,
   stringOrUndefined,
-  u64High,
   uuidAt,
   uuidOrUndefined,
   writeU64Number,
@@ -141,9 +140,20 @@ export function structReader(layout: StructLayout): StructReader {
   return r;
 }
 
-/** Source of an exact u64 read at `o` (readU64Number inline: the high word is 0 for almost every value). */
-function u64Source(o: string): string {
-  return `((h = dv.getUint32(${o} + 4, true)) === 0 ? dv.getUint32(${o}, true) : u64High(dv, ${o}, h))`;
+/**
+ * Source of an exact u64 read at `o`, inline and without a call: a call (even on the branch not
+ * taken) ends TurboFan's knowledge of `dv`, so every later read re-checked it. The high words are
+ * ORed into `big`; a value is exact when its high word is at most 0x1fffff (< 2^53), and an OR of
+ * such words stays at most 0x1fffff, so one test after the reads finds any inexact value
+ * (firstTooBig then throws readU64Number's error for the first one, in table order).
+ */
+export function u64Inline(o: string): string {
+  return `((h = dv.getUint32(${o} + 4, true)) === 0 ? dv.getUint32(${o}, true) : ((big |= h), h * 4294967296 + dv.getUint32(${o}, true)))`;
+}
+
+/** Throws readU64Number's error for the first of the u64s at `base + offsets[i]` above 2^53. */
+export function firstTooBig(dv: DataView, base: number, offsets: readonly number[]): void {
+  for (const off of offsets) readU64Number(dv, base + off);
 }
 
 /**
@@ -159,6 +169,8 @@ function u64Source(o: string): string {
 function compileReader(layout: StructLayout): StructReader | undefined {
   const always: [key: string, expr: string][] = [];
   const optional: [key: string, expr: string][] = [];
+  const wide: number[] = []; // u64 offsets, table order (the bitmap's start is one)
+  const starts: string[] = []; // bitmap starts, read with the other numbers (before any call)
   for (const op of opsFor(layout)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(op.key)) return undefined; // names come from our tables; be strict anyway
     const o = `base + ${op.offset}`;
@@ -176,7 +188,8 @@ function compileReader(layout: StructLayout): StructReader | undefined {
         always.push([op.key, `dv.getInt32(${o}, true)`]);
         break;
       case Kind.U64:
-        always.push([op.key, u64Source(o)]);
+        always.push([op.key, u64Inline(o)]);
+        wide.push(op.offset);
         break;
       case Kind.U64_STRING:
         always.push([op.key, `dv.getBigUint64(${o}, true).toString()`]);
@@ -185,7 +198,9 @@ function compileReader(layout: StructLayout): StructReader | undefined {
         always.push([op.key, `b[${o}] !== 0`]);
         break;
       case Kind.BITMAP:
-        always.push([op.key, `{ start: ${u64Source(o)}, bits: bits(b, dv, ${o} + 8) }`]);
+        starts.push(`  const s${starts.length} = ${u64Inline(o)};`);
+        always.push([op.key, `{ start: s${starts.length - 1}, bits: bits(b, dv, ${o} + 8) }`]);
+        wide.push(op.offset);
         break;
       case Kind.RAW:
         optional.push([op.key, `raw(b, ${o}, ${op.size})`]);
@@ -194,7 +209,8 @@ function compileReader(layout: StructLayout): StructReader | undefined {
         optional.push([op.key, `b[${o}] === 0 ? undefined : str(b, dv, ${o}, ${op.size})`]);
         break;
       case Kind.UUID:
-        optional.push([op.key, `uuid(b, dv, ${o})`]);
+        // The zero test inline: most UUID fields of a flow are zero (no delegate, no proxy).
+        optional.push([op.key, `(dv.getInt32(${o}, true) | dv.getInt32(${o} + 4, true) | dv.getInt32(${o} + 8, true) | dv.getInt32(${o} + 12, true)) === 0 ? undefined : uuid(b, dv, ${o})`]);
         break;
       case Kind.SOCKADDR:
         optional.push([op.key, `sa(b, dv, ${o})`]);
@@ -214,7 +230,11 @@ function compileReader(layout: StructLayout): StructReader | undefined {
     '}',
     'return function read(b, dv, base) {',
     '  let h;',
-    ...always.map(([, e], i) => `  const a${i} = ${e};`),
+    '  let big = 0;',
+    ...starts,
+    ...always.map(([, e], i) => (e.startsWith('{ start:') ? '' : `  const a${i} = ${e};`)),
+    `  if ((big & ~0x1fffff) !== 0) tooBig(dv, base, ${JSON.stringify(wide)});`,
+    ...always.map(([, e], i) => (e.startsWith('{ start:') ? `  const a${i} = ${e};` : '')),
     ...optional.map(([, e], i) => `  const o${i} = ${e};`),
     `  const mask = 0${optional.map((_, i) => ` | (o${i} === undefined ? 0 : ${1 << i})`).join('')};`,
     `  return (builders[mask] ?? builderFor(mask))(${params});`,
@@ -222,8 +242,8 @@ function compileReader(layout: StructLayout): StructReader | undefined {
   ].join('\n');
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const factory = new Function('u64High', 'bits', 'str', 'uuid', 'sa', 'raw', body) as (...a: unknown[]) => StructReader;
-    return factory(u64High, bitmapBits, cstringAt, uuidAt, decodeSockaddr, rawOrUndefined);
+    const factory = new Function('tooBig', 'bits', 'str', 'uuid', 'sa', 'raw', body) as (...a: unknown[]) => StructReader;
+    return factory(firstTooBig, bitmapBits, cstringAt, uuidAt, decodeSockaddr, rawOrUndefined);
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@
  * The SRC_UPDATE hot path of decodeDatagram (issue 17): polls and the aggregated replies of
  * GET_UPDATE(ALL) are almost all SRC_UPDATEs (BEHAVIOUR.md §2.6), so this one message kind gets
  * a decoder built once per dialect: provider -> descriptor reader in an array, no per-message map
- * lookups or error-text building, the message built by one literal, srcrefs interned.
+ * lookups or error-text building, the message built by one literal.
  *
  * It decodes exactly what decode.ts decodeOne does for the same bytes (same values, same keys in
  * the same order, same errors): it only takes a message whose length is the exact size for its
@@ -45,7 +45,11 @@ class Fast implements UpdateDecoder {
     if (provider >= this.lengths.length || this.lengths[provider] !== len) return undefined;
     const read = this.readers[provider]!;
     const ref = at + this.srcrefOff;
-    const srcref = this.srcref64 ? srcrefs.get(dv.getUint32(ref, true), dv.getUint32(ref + 4, true)) : srcrefs.get(dv.getUint32(ref, true), 0);
+    // A srcref below 2^32 (the kernel numbers sources from 1) is a fresh BigInt: one small
+    // allocation in new space costs less than a cache lookup, whose per-source slots are cold
+    // by the time the source comes round again (issue 17: +11 % at d10002, A/B).
+    const hi = this.srcref64 ? dv.getUint32(ref + 4, true) : 0;
+    const srcref = hi === 0 ? BigInt(dv.getUint32(ref, true)) : srcrefs.get(dv.getUint32(ref, true), hi);
     let eventFlags = 0n;
     if (this.eventOff >= 0) {
       const e = at + this.eventOff;

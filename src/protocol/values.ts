@@ -9,7 +9,7 @@
  * holds them to each other on arbitrary bytes.
  */
 import { NtstatError } from '../errors.js';
-import { AsciiCache, Bytes16Cache } from './intern.js';
+import { Bytes16Cache, WordStringCache } from './intern.js';
 
 export interface ActivityBitmap {
   /** Uptime seconds when the bitmap started (BEHAVIOUR.md §5.1). */
@@ -46,69 +46,97 @@ export function writeU64Number(dv: DataView, off: number, v: number): void {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
-const asciiCache = new AsciiCache();
+const names = new WordStringCache();
+/** Words the cache keeps at most (a local const: an imported one is reloaded in every loop turn). */
+const NAME_WORDS = 16;
+/** The words of the string being read (the cache compares them with a slot's). */
+const scratch = new Int32Array(NAME_WORDS);
 
-/** FNV-1a step over one unit (a byte, or a whole word of ASCII). */
-function mix(h: number, v: number): number {
-  return Math.imul(h ^ v, 0x01000193);
-}
+/*
+ * Strings are hashed by FNV-1a steps over whole words, and a word is "special" when one of its 4
+ * bytes is NUL (the end) or >= 0x80 (UTF-8 to decode): Bit Twiddling Hacks' "has a zero byte"
+ * test, or any high bit. Every other byte is a code point below 0x80, which String.fromCharCode
+ * and UTF-8 decoding spell the same.
+ */
 
 /**
- * True when one of the word's 4 bytes is NUL (the end) or >= 0x80 (UTF-8 to decode): Bit
- * Twiddling Hacks' exact "has a zero byte" test, or any high bit. Every other byte is a code
- * point below 0x80, which String.fromCharCode and UTF-8 decoding spell the same.
+ * The string that ends in word `w` (its bytes at `p`; `n` whole ASCII words before it in
+ * scratch, hashed into `h`), or undefined when the caller must decode the bytes itself (a byte
+ * >= 0x80 before the NUL, or longer than the cache keeps). The zero-byte test flags the first NUL
+ * exactly (a false flag can only follow a true one), so `first` is bit 7 of the first NUL byte.
  */
-function special(w: number): boolean {
-  return ((((w - 0x01010101) | 0) & ~w) | w) & 0x80808080 ? true : false;
+function endsIn(w: number, b: Uint8Array, off: number, p: number, n: number, h: number): string | undefined {
+  const z = ((w - 0x01010101) | 0) & ~w & 0x80808080;
+  if (z === 0) return undefined; // a high bit and no NUL: UTF-8
+  const first = z & -z;
+  const before = (first >>> 7) - 1; // the bytes before the NUL
+  if ((w & before & 0x80808080) !== 0) return undefined; // UTF-8 before the NUL
+  const len = p - off + ((31 - Math.clz32(first)) >> 3);
+  if (len === 0) return '';
+  if (len > NAME_WORDS * 4) return undefined;
+  if (before !== 0) {
+    scratch[n] = w & before;
+    h = Math.imul(h ^ (w & before), 0x01000193);
+  }
+  return names.get(scratch, len, h, b, off);
 }
 
-/**
- * The string after a run of ASCII words (`p` at the first byte not yet hashed): bytes up to the
- * NUL or `lim`, interned when all ASCII, else decoded as UTF-8.
- */
-function finish(b: Uint8Array, off: number, p: number, lim: number, h: number): string {
+/** Bytes up to the NUL or `lim`: ASCII by char codes, else UTF-8 (not interned: rare). */
+function slowString(b: Uint8Array, off: number, lim: number): string {
   let ascii = true;
-  let end = p;
+  let end = off;
   for (; end < lim; end++) {
     const c = b[end];
     if (c === 0) break;
     if (c > 0x7f) ascii = false;
-    h = mix(h, c);
   }
   if (end === off) return '';
-  // ASCII, the common case for process names: interned.
-  if (ascii) return asciiCache.get(b, off, end, h);
+  if (ascii) return String.fromCharCode.apply(null, b.subarray(off, end) as unknown as number[]);
   return utf8.decode(b.subarray(off, end));
 }
 
 /**
  * NUL-terminated (or full-width) byte string. Invalid UTF-8 becomes U+FFFD; display layers escape.
- * Whole ASCII words are hashed at once (words assembled from the bytes; cstringAt reads them
- * through a DataView): both hash the same bytes the same way, so a name interns to one slot.
+ * Read a word at a time: ASCII names of up to 64 bytes (process and congestion-control names,
+ * repeated in every update) are interned in a cache verified word by word (intern.ts
+ * WordStringCache); anything else is decoded from the bytes.
+ *
+ * The loops use no imported binding and call no module-level function declaration: TurboFan
+ * reloads and checks such a binding on every iteration (an import for the temporal dead zone, a
+ * function declaration because it may be reassigned), which made this loop ~3x longer (issue 17,
+ * callgrind). The tests are special() and mix() written out; module `const`s are folded.
  */
 export function readCString(b: Uint8Array, off: number, max: number): string {
   const lim = off + max;
+  const s = scratch;
+  let h = 0x811c9dc5 | 0; // an int32 from the start (a double phi otherwise: a conversion per word)
+  let n = 0;
   let p = off;
-  let h = 0x811c9dc5;
   for (; p + 4 <= lim; p += 4) {
     const w = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
-    if (special(w)) break;
-    h = mix(h, w);
+    if (((((w - 0x01010101) | 0) & ~w) | w) & 0x80808080) return endsIn(w, b, off, p, n, h) ?? slowString(b, off, lim);
+    if (n === NAME_WORDS) return slowString(b, off, lim);
+    s[n++] = w;
+    h = Math.imul(h ^ w, 0x01000193);
   }
-  return finish(b, off, p, lim, h);
+  return p === lim && n > 0 ? names.get(s, p - off, h, b, off) : slowString(b, off, lim);
 }
 
 /** readCString through a DataView on the same bytes (the compiled readers' form). */
 export function cstringAt(b: Uint8Array, dv: DataView, off: number, max: number): string {
   const lim = off + max;
+  const s = scratch;
+  let h = 0x811c9dc5 | 0;
+  let n = 0;
   let p = off;
-  let h = 0x811c9dc5;
   for (; p + 4 <= lim; p += 4) {
     const w = dv.getInt32(p, true);
-    if (special(w)) break;
-    h = mix(h, w);
+    if (((((w - 0x01010101) | 0) & ~w) | w) & 0x80808080) return endsIn(w, b, off, p, n, h) ?? slowString(b, off, lim);
+    if (n === NAME_WORDS) return slowString(b, off, lim);
+    s[n++] = w;
+    h = Math.imul(h ^ w, 0x01000193);
   }
-  return finish(b, off, p, lim, h);
+  return p === lim && n > 0 ? names.get(s, p - off, h, b, off) : slowString(b, off, lim);
 }
 
 /** A char[] field as readStruct reads it, or undefined when empty. */

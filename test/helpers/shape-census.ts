@@ -7,7 +7,8 @@
  * RTTs, idle polls and SRC_COUNTS — and checks, at every event, that objects with the same keys
  * in the same order share one hidden class: streams, their counts, and the event objects. At the
  * end every stream seen is checked again (an object left on a replaced class counts as a split).
- * Prints one JSON line: the splits found and what was covered.
+ * runCensus() returns the splits found and what was covered. No top-level effects: `node --test`
+ * also loads this file (without the flag).
  */
 import { NetworkStatisticsClient } from '../../src/client/client.js';
 import type { StreamEvent } from '../../src/model/events.js';
@@ -24,8 +25,7 @@ import { ReplayTransport, type ReplayRecord } from '../../src/transport/replay.j
 import { writeLibntstatRecording } from '../../bench/recording.js';
 import { ALL_PROVIDERS, settle } from './client-sim.js';
 
-// A SyntaxError without --allow-natives-syntax: the census cannot run silently without it.
-const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+let sameMap: (a: object, b: object) => boolean;
 
 /** ms since 1970, as the live CLI's clock gives (beyond V8's small integers). */
 const WALL = 1_733_000_000_000;
@@ -90,9 +90,7 @@ class Census {
   }
 }
 
-const census = new Census();
-
-function watch(client: NetworkStatisticsClient, where: string, mark?: (ev: StreamEvent) => StreamEvent): void {
+function watch(census: Census, client: NetworkStatisticsClient, where: string, mark?: (ev: StreamEvent) => StreamEvent): void {
   for (const kind of ['added', 'update', 'removed'] as const) {
     client.on(kind, (s: Stream, ev: StreamEvent) => {
       if (mark && kind === 'added') {
@@ -105,7 +103,7 @@ function watch(client: NetworkStatisticsClient, where: string, mark?: (ev: Strea
 }
 
 /** A simulated Mac, polled every 500 ms of simulated time; returns a TCP and a UDP descriptor it saw. */
-async function simulated(scenario: string): Promise<Map<string, Descriptor>> {
+async function simulated(census: Census, scenario: string): Promise<Map<string, Descriptor>> {
   const kernel = new SimKernel({ dialect: 'd10002', scenario, seed: 5, scale: 0.3 });
   const driver = new SimulationDriver(kernel);
   const client = new NetworkStatisticsClient({
@@ -118,7 +116,7 @@ async function simulated(scenario: string): Promise<Map<string, Descriptor>> {
     requestTimeout: 3000,
   });
   const descriptors = new Map<string, Descriptor>();
-  watch(client, scenario);
+  watch(census, client, scenario);
   client.on('update', (s: Stream) => {
     if (s.descriptor && (s.providerKind === 'tcp' || s.providerKind === 'udp')) descriptors.set(s.providerKind, s.descriptor);
   });
@@ -136,10 +134,10 @@ async function simulated(scenario: string): Promise<Map<string, Descriptor>> {
   return descriptors;
 }
 
-async function replay(records: Iterable<ReplayRecord>, d: Dialect, where: string, tracker?: InitialPhaseTracker): Promise<void> {
+async function replay(census: Census, records: Iterable<ReplayRecord>, d: Dialect, where: string, tracker?: InitialPhaseTracker): Promise<void> {
   const transport = new ReplayTransport(records, { speed: 0 });
   const client = new NetworkStatisticsClient({ transport, dialect: d, passive: true, clock: () => transport.now });
-  watch(client, where, tracker ? (ev) => tracker.mark(ev) : undefined);
+  watch(census, client, where, tracker ? (ev) => tracker.mark(ev) : undefined);
   await client.connect();
   await client.closed();
 }
@@ -178,18 +176,32 @@ function bigSession(d: Dialect, descriptors: Map<string, Descriptor>): ReplayRec
   return records;
 }
 
-const descriptors = new Map<string, Descriptor>();
-for (const scenario of ['browser-burst', 'udp-heavy', 'server']) for (const [k, v] of await simulated(scenario)) descriptors.set(k, v);
-const d = dialectFor('10002.1.13');
-const file = process.argv[2]!;
-writeLibntstatRecording(file, d, 3000);
-await replay(libntstatRecords(file), d, 'replay', new InitialPhaseTracker(d));
-await replay(bigSession(d, descriptors), d, 'big counters');
-// The simulated worlds again, after the big counters: the same classes as before.
-await simulated('browser-burst');
-census.final();
-process.stdout.write(
-  JSON.stringify({
+export interface CensusResult {
+  splits: Record<string, number>;
+  groups: Record<string, number>;
+  descriptorsSeen: string[];
+  bigCounters: number;
+  zeroRtt: number;
+  fractionalRtt: number;
+  fractionalRates: number;
+  markedEvents: number;
+}
+
+/** Run every path, writing a bench recording to `file`. Needs `node --allow-natives-syntax`. */
+export async function runCensus(file: string): Promise<CensusResult> {
+  // A SyntaxError without --allow-natives-syntax: the census cannot run silently without it.
+  sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+  const census = new Census();
+  const descriptors = new Map<string, Descriptor>();
+  for (const scenario of ['browser-burst', 'udp-heavy', 'server']) for (const [k, v] of await simulated(census, scenario)) descriptors.set(k, v);
+  const d = dialectFor('10002.1.13');
+  writeLibntstatRecording(file, d, 3000);
+  await replay(census, libntstatRecords(file), d, 'replay', new InitialPhaseTracker(d));
+  await replay(census, bigSession(d, descriptors), d, 'big counters');
+  // The simulated worlds again, after the big counters: the same classes as before.
+  await simulated(census, 'browser-burst');
+  census.final();
+  return {
     splits: Object.fromEntries(census.splits),
     groups: Object.fromEntries(census.groups),
     descriptorsSeen: [...descriptors.keys()].sort(),
@@ -198,5 +210,5 @@ process.stdout.write(
     fractionalRtt: census.fractionalRtt,
     fractionalRates: census.fractionalRates,
     markedEvents: census.markedEvents,
-  }) + '\n',
-);
+  };
+}
