@@ -270,6 +270,34 @@ describe('DatagramFdTransport batch read (scripted batch Libc)', () => {
     assert.deepEqual(batchCalls(s.calls), ['batch(4)', 'batch(4)', 'batch(4)']);
     assert.deepEqual(r.closes, [undefined]);
   });
+
+  test('read after send: the reply queued inside send(2) is read before the loop turns, with no poll wake-up', async () => {
+    const s = scripted(DARWIN, [], [], { batch: [recs(1, 2)] });
+    const t = new DatagramFdTransport(3, { libc: s.libc, batchSlots: 4 });
+    const r = record(t);
+    t.send(pattern(50, 16));
+    assert.equal(r.datagrams.length, 0, 'never inside the caller\'s send()');
+    await Promise.resolve();
+    assert.deepEqual(r.datagrams, pats(1, 2), 'read in a microtask');
+    assert.deepEqual(batchCalls(s.calls), ['batch(4)']);
+    t.pause();
+    t.send(pattern(51, 16));
+    await nextTurn();
+    assert.deepEqual(batchCalls(s.calls), ['batch(4)'], 'no read while paused');
+    t.close();
+  });
+
+  test('read after send inside a handler: the drain reads once more after a short batch', () => {
+    const s = scripted(DARWIN, [], [], { batch: [recs(1, 1), recs(2, 1)] });
+    const t = new DatagramFdTransport(3, { libc: s.libc, batchSlots: 4 });
+    const r = record(t, (_, i) => {
+      if (i === 0) t.send(pattern(60, 16)); // a continuation sent from the handler
+    });
+    s.fire();
+    assert.deepEqual(r.datagrams, pats(1, 2), 'the reply came in the same turn');
+    assert.deepEqual(batchCalls(s.calls), ['batch(4)', 'batch(4)'], 'short, then short again: done (no EAGAIN read)');
+    t.close();
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
  * socketpair — the client's send already succeeded. Such requests are counted in
  * `stats.sendErrors` and otherwise dropped.
  */
+import type { BatchSender } from '../transport/libc.js';
 import type { FdEndpoint } from '../transport/socketpair.js';
 import { SendError, type Simulator } from './simulator.js';
 
@@ -25,7 +26,15 @@ export interface FdServerOptions {
   windowRecords?: number;
   /** 'outq' (default on Linux) or 'eager'. */
   pace?: 'outq' | 'eager';
+  /**
+   * 'eager' only: send all queued records in one sendmmsg(2) (default true where the C library
+   * has it); false sends one send(2) per record.
+   */
+  burst?: boolean;
 }
+
+/** Records per sendmmsg(2): UIO_MAXIOV, what Linux takes per call. */
+const MAX_BURST = 1024;
 
 export interface FdServerStats {
   requests: number;
@@ -34,6 +43,8 @@ export interface FdServerStats {
   recordsSent: number;
   /** Times the socket refused a record (EAGAIN) and the record stayed in the model queue. */
   socketFull: number;
+  /** sendmmsg(2) calls ('eager' with a batch sender). */
+  bursts: number;
 }
 
 export interface FdServer {
@@ -56,7 +67,9 @@ export function serveSimulatorOverFd(sim: Simulator, endpoint: FdEndpoint, opts:
   };
   let pace: 'outq' | 'eager' = opts.pace ?? (process.platform === 'linux' && outq() !== undefined ? 'outq' : 'eager');
   const window = Math.max(1, opts.windowRecords ?? 1);
-  const stats: FdServerStats = { requests: 0, sendErrors: new Map(), recordsSent: 0, socketFull: 0 };
+  const stats: FdServerStats = { requests: 0, sendErrors: new Map(), recordsSent: 0, socketFull: 0, bursts: 0 };
+  const sender = opts.burst === false ? undefined : libc.batchSender?.();
+  const burst: Uint8Array[] = [];
   let stopped = false;
   let scheduled = false;
   let idleTries = 0;
@@ -86,7 +99,9 @@ export function serveSimulatorOverFd(sim: Simulator, endpoint: FdEndpoint, opts:
         progress = true;
       }
     }
-    for (;;) {
+    if (pace === 'eager' && sender) {
+      if (sendBurst(sender)) progress = true;
+    } else for (;;) {
       if (pace === 'outq' && queue.inFlight >= window) break;
       const rec = queue.peekUnsent();
       if (!rec) break;
@@ -108,6 +123,39 @@ export function serveSimulatorOverFd(sim: Simulator, endpoint: FdEndpoint, opts:
     }
     idleTries = progress ? 0 : idleTries + 1;
     if (queue.inFlight > 0 || queue.peekUnsent()) schedule(false);
+  }
+
+  /**
+   * 'eager': everything queued goes to the socket in one sendmmsg(2), as XNU enqueues a reply's
+   * records inside the client's send(2) (BEHAVIOUR.md §2.1): the client's one wake-up finds them
+   * together instead of racing this process's send loop. A record leaves the model queue only
+   * once the socket took it; on a full socket (EAGAIN mid-burst) the rest stays queued, in order.
+   * True when anything was sent.
+   */
+  function sendBurst(batch: BatchSender): boolean {
+    burst.length = 0;
+    for (let rec = queue.peekUnsent(); rec && burst.length < MAX_BURST; rec = queue.peekUnsent(burst.length)) burst.push(rec);
+    if (burst.length === 0) return false;
+    const e = libc.os.errno;
+    let n: number;
+    for (;;) {
+      n = batch.send(fd, burst, libc.os.MSG_DONTWAIT);
+      if (n >= 0 || libc.errno() !== e.EINTR) break;
+    }
+    if (n < 0) {
+      const errno = libc.errno();
+      if (errno !== e.EAGAIN && errno !== e.ENOBUFS) {
+        stop();
+        return false;
+      }
+      n = 0;
+    }
+    for (let i = 0; i < n; i++) queue.read(Number.MAX_SAFE_INTEGER);
+    stats.recordsSent += n;
+    stats.bursts++;
+    if (n < burst.length) stats.socketFull++;
+    burst.length = 0;
+    return n > 0;
   }
 
   function stop(): void {

@@ -186,9 +186,9 @@ export class ReceiveBuffer {
   /** @internal */
   private sent = 0;
 
-  /** The oldest record not yet handed out, without dequeuing it. */
-  peekUnsent(): Uint8Array | undefined {
-    const i = this.head + this.sent;
+  /** The oldest record not yet handed out (or the `offset`-th after it), without dequeuing it. */
+  peekUnsent(offset = 0): Uint8Array | undefined {
+    const i = this.head + this.sent + offset;
     return i < this.records.length ? this.records[i].data : undefined;
   }
 

@@ -118,6 +118,13 @@ export class DatagramFdTransport implements Transport {
   private received = 0;
   /** @internal The last batch was short (fewer than asked, none truncated): the queue was empty. */
   private batchWasShort = false;
+  /**
+   * @internal A request went out during this drain (the client sends a GET_UPDATE continuation
+   * from its handler): its reply may already be queued, so a short batch does not end the drain.
+   */
+  private sentInDrain = false;
+  /** @internal A read-after-send microtask is queued. */
+  private readAfterSendQueued = false;
   /** @internal A drain of held records is scheduled (resume() with records held). */
   private resumeScheduled = false;
 
@@ -165,7 +172,10 @@ export class DatagramFdTransport implements Transport {
     const e = libc.os.errno;
     for (;;) {
       const n = libc.send(this.fd, datagram, libc.os.MSG_DONTWAIT);
-      if (n === datagram.length) return true;
+      if (n === datagram.length) {
+        this.afterSend();
+        return true;
+      }
       if (n >= 0) {
         // Cannot happen on SOCK_DGRAM (atomic); say so rather than pretend it was sent.
         throw new NtstatError('ERR_NTSTAT_TRANSPORT', `send() wrote ${n} of ${datagram.length} bytes`);
@@ -177,6 +187,26 @@ export class DatagramFdTransport implements Transport {
         errno === e.EMSGSIZE ? 'datagram larger than the socket send buffer (2048 on the kernel control, BEHAVIOUR.md §1)' : '';
       throw errnoError(libc, 'send()', errno, hint);
     }
+  }
+
+  /**
+   * @internal Read after send: XNU queues a request's replies inside send(2) (BEHAVIOUR.md §2.1),
+   * so on a Mac they are waiting as soon as send() returns. Read them before the event loop turns
+   * (a microtask: never inside the caller's send), saving the poll wake-up. Sent from a handler,
+   * the drain under way reads once more instead.
+   */
+  private afterSend(): void {
+    if (this.batch === undefined || this.closed || this.paused || !this.handlers) return;
+    if (this.draining) {
+      this.sentInDrain = true;
+      return;
+    }
+    if (this.readAfterSendQueued) return;
+    this.readAfterSendQueued = true;
+    queueMicrotask(() => {
+      this.readAfterSendQueued = false;
+      if (!this.closed && !this.paused) this.drain(false);
+    });
   }
 
   /**
@@ -309,8 +339,12 @@ export class DatagramFdTransport implements Transport {
       }
       if (this.batchWasShort) {
         this.batchWasShort = false;
-        if (!confirmEmpty) return true;
+        // Read after send: XNU queues a request's replies inside send(2) (BEHAVIOUR.md §2.1), so
+        // on a Mac the reply to a request sent from the handler is waiting now: read it in this
+        // turn rather than in a wake-up of its own.
+        if (!confirmEmpty && !this.sentInDrain) return true;
       }
+      this.sentInDrain = false;
       if (this.closed || this.paused || !this.handlers) return false;
       if (budget === 0) return false;
       const batch = this.batch;
