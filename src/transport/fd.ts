@@ -34,13 +34,15 @@ export const DEFAULT_RECEIVE_CAPACITY = 65536;
 const MAX_RECORDS_PER_WAKEUP = 256;
 
 /**
- * Datagrams per batch read (recvmmsg / recvmsg_x). A poll chunk of the 10 k bench world is ~15
- * records; 32 slots read most wake-ups in one call. Below XNU's per-call caps (somaxrecvmsgx: 100
- * in 10.11-11, 256 since) so a full batch is never clipped. Each slot is capacity + 1 bytes
- * rounded to pages (32 × 68 KiB = 2.1 MiB of address space), but only the pages records touch
- * become resident (docs/performance.md, "The 10 k poll cycle").
+ * Datagrams per batch read (recvmmsg / recvmsg_x). Measured on the 10 k bench world: a chunk's
+ * reply (100 sources, BEHAVIOUR.md §2.6) is 13–14 records, so 16 slots read a Mac-like reply in
+ * one call; bigger bursts (the first ADD_ALL) take a few calls. Well below XNU's per-call caps
+ * (somaxrecvmsgx: 100 in 10.11–11, 256 since), so a full batch is never clipped, and small for
+ * XNU's older path, which builds one uio per slot per call. Each slot is capacity + 1 bytes
+ * rounded up to whole pages (16 × 68 KiB = 1.1 MiB of address space); only the pages records
+ * touch become resident (docs/performance.md, "The 10 k poll cycle").
  */
-export const DEFAULT_BATCH_SLOTS = 32;
+export const DEFAULT_BATCH_SLOTS = 16;
 
 export interface DatagramFdTransportOptions {
   /** libc binding table; default: the koffi one (loaded now, lazily). */
