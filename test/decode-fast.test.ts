@@ -18,6 +18,7 @@ import { decodeDatagram, decodeDatagramReference } from '../src/protocol/decode.
 import { providerName } from '../src/protocol/constants.js';
 import { interpretStruct, readStruct, structFieldOps } from '../src/protocol/fields.js';
 import { planFor } from '../src/protocol/plan.js';
+import { countsOps, countsReaderFor } from '../src/protocol/counts-reader.js';
 import type { Counts, Descriptor, Message } from '../src/protocol/messages.js';
 import type { Dialect, StructLayout } from '../src/protocol/dialect.js';
 
@@ -182,5 +183,45 @@ test('compiled readers read names, UUIDs and numbers the interpreter reads, for 
       if (typeof compiled === 'object') assert.deepStrictEqual(Object.keys(compiled as object), compiledOrder(layout, interpreted as object));
     }),
     { numRuns: 2000, seed: 4242 },
+  );
+});
+
+test('compiled counts readers: every counter as the table says (u32, exact u64), or the range error of the first u64 >= 2^53', () => {
+  const layouts = [...new Set(allDialects().map((d) => planFor(d).counts).filter((c): c is StructLayout => c !== undefined))];
+  // Independent definition: a u64 is exact below 2^53 (high word at most 0x1fffff), else
+  // ERR_NTSTAT_RANGE naming the byte offset of the first such field in table order.
+  const expected = (layout: StructLayout, dv: DataView): unknown => {
+    const out: Record<string, number> = {};
+    for (const [key, off, wide] of countsOps(layout)) {
+      const lo = dv.getUint32(off, true);
+      if (!wide) {
+        out[key] = lo;
+        continue;
+      }
+      const hi = dv.getUint32(off + 4, true);
+      if (hi >= 0x200000) return `ERR_NTSTAT_RANGE@${off}`;
+      out[key] = hi * 2 ** 32 + lo;
+    }
+    return out;
+  };
+  const highWord = fc.oneof(fc.constant(0), fc.constant(0x1fffff), fc.constant(0x200000), fc.constant(0xffffffff), fc.nat(0x3fffff));
+  fc.assert(
+    fc.property(fc.nat(layouts.length - 1), fc.uint8Array({ minLength: 256, maxLength: 256 }), fc.array(fc.tuple(fc.nat(31), highWord), { maxLength: 6 }), (li, bytes, highs) => {
+      const layout = layouts[li];
+      const dv = new DataView(bytes.buffer);
+      const wide = countsOps(layout).filter(([, , w]) => w);
+      // Mostly small high words (real counters), with a few chosen ones at and past the limit.
+      for (const [, off] of wide) dv.setUint32(off + 4, bytes[off + 4] & 1 ? 0 : bytes[off + 5] & 0x1f, true);
+      for (const [i, hi] of highs) if (wide.length) dv.setUint32(wide[i % wide.length][1] + 4, hi, true);
+      let got: unknown;
+      try {
+        got = countsReaderFor(layout)(dv, 0);
+      } catch (e) {
+        got = `${(e as { code?: string }).code}@${(e as { offset?: number }).offset}`;
+      }
+      assert.deepStrictEqual(got, expected(layout, dv));
+      if (typeof got === 'object') assert.deepStrictEqual(Object.keys(got as object), countsOps(layout).map(([k]) => k));
+    }),
+    { numRuns: 2000, seed: 1717 },
   );
 });

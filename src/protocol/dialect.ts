@@ -127,17 +127,25 @@ function buildDialect(i: number): Dialect {
   };
 }
 
+/**
+ * Built dialects by header-version index, built on first use: selecting one dialect for a kernel
+ * builds only that one (issue 17 startup: building all of them took ~20-60 ms before the first
+ * message). The same index always yields the same object, through dialectFor or allDialects.
+ */
 const dialectCache: Dialect[] = [];
+function dialectAt(i: number): Dialect {
+  return (dialectCache[i] ??= buildDialect(i));
+}
+
 /** All dialects, oldest first (one per distinct published ntstat.h). */
 export function allDialects(): readonly Dialect[] {
-  if (dialectCache.length === 0) for (let i = 0; i < HEADER_VERSIONS.length; i++) dialectCache.push(buildDialect(i));
+  for (let i = 0; i < HEADER_VERSIONS.length; i++) dialectAt(i);
   return dialectCache;
 }
 
 /** Dialects of kernels without published sources (macOS 26 = p26, macOS 27 = p27), oldest first. */
 export function provisionalDialects(): readonly Dialect[] {
-  const all = allDialects();
-  return buildProvisional({ newest: all[all.length - 1], structFor, parseConstant });
+  return buildProvisional({ newest: dialectAt(HEADER_VERSIONS.length - 1), structFor, parseConstant });
 }
 
 /** Distinct layout families, each represented by its first header version. */
@@ -217,7 +225,7 @@ export function macosForDarwin(darwin: string): string {
 }
 
 function newestNotLater(kind: 'xnu' | 'macos', version: Tuple): { dialect: Dialect; newer: boolean } | undefined {
-  let best: { dialect: Dialect; key: Tuple } | undefined;
+  let best: { index: number; key: Tuple } | undefined;
   let newestKey: Tuple | undefined;
   // The first published tag of a release train can be a point release (macOS 11.0.1, 12.0.1,
   // 10.14.1; xnu-7195.50.7.100.1): it stands for the start of its train, so macOS 11 / 11.0 and an
@@ -226,7 +234,8 @@ function newestNotLater(kind: 'xnu' | 'macos', version: Tuple): { dialect: Diale
     kind === 'xnu' ? tag.replace(/^xnu-/, '').split('.')[0] : mac.startsWith('10.') ? mac.split('.').slice(0, 2).join('.') : mac.split('.')[0];
   const firstOfTrain = new Set<string>();
   const seenTrains = new Set<string>();
-  for (const d of allDialects()) {
+  // The raw tables, not built dialects: only the chosen one is built (dialectAt).
+  for (const d of HEADER_VERSIONS) {
     for (const tag of d.tags) {
       const train = trainOf(tag, d.macosByTag[tag]);
       if (!seenTrains.has(train)) {
@@ -235,20 +244,21 @@ function newestNotLater(kind: 'xnu' | 'macos', version: Tuple): { dialect: Diale
       }
     }
   }
-  for (const d of allDialects()) {
+  for (let index = 0; index < HEADER_VERSIONS.length; index++) {
+    const d = HEADER_VERSIONS[index];
     for (const tag of d.tags) {
       const mac = d.macosByTag[tag];
       let key = parseTuple(kind === 'xnu' ? tag.replace(/^xnu-/, '') : mac);
       if (!key) continue;
       if (firstOfTrain.has(tag)) key = parseTuple(trainOf(tag, mac))!;
       if (!newestKey || compareTuples(key, newestKey) > 0) newestKey = key;
-      if (compareTuples(key, version) <= 0 && (!best || compareTuples(key, best.key) >= 0)) best = { dialect: d, key };
+      if (compareTuples(key, version) <= 0 && (!best || compareTuples(key, best.key) >= 0)) best = { index, key };
     }
   }
   if (!best || !newestKey) return undefined;
   // Later than the newest published tag: no header proves this kernel's layout.
   const newer = compareTuples(version, newestKey) > 0;
-  return { dialect: best.dialect, newer };
+  return { dialect: dialectAt(best.index), newer };
 }
 
 /**
@@ -258,7 +268,8 @@ function newestNotLater(kind: 'xnu' | 'macos', version: Tuple): { dialect: Diale
  */
 export function dialectFor(input: string, kind?: VersionKind): Dialect {
   if (!kind && /^[dp]\d+(_\d+)?$/.test(input.trim())) {
-    const d = [...allDialects(), ...provisionalDialects()].find((x) => x.family === input.trim());
+    const i = HEADER_VERSIONS.findIndex((v) => v.dialect === input.trim());
+    const d = i >= 0 ? dialectAt(i) : provisionalDialects().find((x) => x.family === input.trim());
     if (!d) throw new NtstatError('ERR_NTSTAT_UNKNOWN_VERSION', `no dialect named ${input}`);
     return d;
   }
@@ -301,30 +312,31 @@ const FIRST_UNPUBLISHED_TRAIN = 12377;
 function futureKernel(parsed: ParsedVersion, xnuLabel: string | undefined): Dialect | undefined {
   const t = parseTuple(parsed.version);
   if (!t) return undefined;
-  const [p26, p27] = provisionalDialects();
+  // Provisional dialects are built only for a kernel that needs one (after the range tests).
+  const prov = (k: 0 | 1): Dialect => provisionalDialects()[k];
   let base: Dialect | undefined;
   let kernel: string;
   if (parsed.kind === 'xnu') {
     if (t[0] < FIRST_UNPUBLISHED_TRAIN) return undefined;
     // Every build from the 12377 train on: the 27 train's number is not known, so no xnu number
     // can select p27; a Darwin 26 kern.version string does (above).
-    base = p26;
+    base = prov(0);
     kernel = `xnu-${parsed.version}`;
   } else if (parsed.kind === 'macos') {
     if (t[0] < 16) return undefined;
     if (t[0] > 16 && t[0] < 26) {
       throw new NtstatError('ERR_NTSTAT_UNKNOWN_VERSION', `there is no macOS ${parsed.version}: macOS 15 was followed by macOS 26`);
     }
-    base = t[0] === 16 || t[0] === 26 ? p26 : p27;
+    base = t[0] === 16 || t[0] === 26 ? prov(0) : prov(1);
     kernel = `macOS ${parsed.version}`;
   } else {
     if (t[0] < 25) return undefined;
-    base = t[0] === 25 ? p26 : p27;
+    base = t[0] === 25 ? prov(0) : prov(1);
     kernel = `Darwin ${parsed.version}${xnuLabel ? ` (${xnuLabel})` : ''}`;
   }
   const p = base.provisional!;
   const train = `macOS ${p.macos}, Darwin ${p.darwin}${p.xnuTrain ? `, xnu-${p.xnuTrain}.x` : ''}`;
-  const beyond = Number(parsed.kind === 'macos' ? t[0] : parsed.kind === 'darwin' ? t[0] + 1 : 0) > Number(p27.provisional!.macos);
+  const beyond = Number(parsed.kind === 'macos' ? t[0] : parsed.kind === 'darwin' ? t[0] + 1 : 0) > Number(prov(1).provisional!.macos);
   return {
     ...base,
     kernel,
