@@ -13,7 +13,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { NtstatError } from '../errors.js';
 import { ExportState, type ExportOptions, type ExportSnapshot, type ExportSource } from './state.js';
-import { familyText, type FamilyValues } from './exposition.js';
 
 export interface MetricsOptions extends ExportOptions {
   /** Also emit node_exporter's node_network_* names (`--node-exporter-names`). */
@@ -104,10 +103,6 @@ export class AgentMetrics {
   private snap?: ExportSnapshot;
   /** @internal */
   private registry?: Registry;
-  /** The metric objects of our families in the registry (written by familyText). @internal */
-  private readonly own = new Set<unknown>();
-  /** @internal */
-  private promContentType?: string;
 
   constructor(
     source: ExportSource,
@@ -121,7 +116,6 @@ export class AgentMetrics {
     if (this.registry) return this.registry;
     const prom = await loadPromClient();
     const reg = new prom.Registry();
-    this.promContentType = prom.Registry.PROMETHEUS_CONTENT_TYPE;
     for (const f of metricFamilies(this.opts)) {
       const metric = {
         name: f.name,
@@ -135,7 +129,6 @@ export class AgentMetrics {
         reset: () => {},
       };
       reg.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
-      this.own.add(metric);
     }
     this.registry = reg;
     return reg;
@@ -145,24 +138,9 @@ export class AgentMetrics {
   async collect(): Promise<{ contentType: string; body: string }> {
     const reg = await this.getRegistry();
     this.snap = this.state.snapshot();
-    return { contentType: reg.contentType, body: await this.text(reg) };
-  }
-
-  /**
-   * `reg.metrics()`, with our families written by familyText (the same bytes, test/export-
-   * exposition.test.ts). prom-client writes the rest (metrics a caller registered), and all of it
-   * when the registry has default labels or OpenMetrics output (its private `_defaultLabels` is
-   * read to know; a prom-client without it gets the registry's own text).
-   * @internal
-   */
-  private async text(reg: Registry): Promise<string> {
-    const defaults = (reg as unknown as { _defaultLabels?: object })._defaultLabels;
-    if (reg.contentType !== this.promContentType || typeof defaults !== 'object' || defaults === null || Object.keys(defaults).length > 0) return reg.metrics();
-    const parts: string[] = [];
-    for (const m of reg.getMetricsAsArray()) {
-      parts.push(this.own.has(m) ? familyText((await (m as unknown as { get(): Promise<FamilyValues> }).get())) : await reg.getSingleMetricAsString(m.name));
-    }
-    return `${parts.join('\n\n')}\n`;
+    // prom-client renders the text (a hand-written writer saved ~0.2 ms a scrape, 0.02 % of a
+    // core at one scrape a second: not worth owning the exposition format).
+    return { contentType: reg.contentType, body: await reg.metrics() };
   }
 }
 
