@@ -13,9 +13,11 @@
  *    AF_UNIX socketpair and the client reads it with DatagramFdTransport; the parent's
  *    process.cpuUsage() delta over a sweep is the client's cost alone (the world's step, an IPC
  *    round trip to the child, happens before the window opens). Unlike the kernel, which queues
- *    a chunk's replies inside the client's send() (BEHAVIOUR.md §2.1), the child answers while the
- *    client reads: the client wakes several times per chunk (~6 here, once on a Mac), and every
- *    wake-up after a sleep costs CPU of its own (docs/performance.md).
+ *    a chunk's replies inside the client's send() (BEHAVIOUR.md §2.1), the child answers after
+ *    it: it sends a reply in one sendmmsg(2), but the client, on the other core, reads while the
+ *    records are still being appended and wakes ~5 times per chunk (against the Mac-like peer of
+ *    `fd-sync`, never: read after send finds the reply), and every wake-up after a sleep costs
+ *    CPU of its own (docs/performance.md).
  *
  * CPU = user + system of the whole process (JS thread, V8 GC helper threads, libuv, kernel time of
  * the syscalls), mean over the measured cycles (so the occasional major GC is amortised); the JS

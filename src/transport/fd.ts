@@ -20,9 +20,10 @@
 import { debuglog } from 'node:util';
 import { NtstatError } from '../errors.js';
 import type { Transport, TransportHandlers } from './transport.js';
-import {
-  DARWIN_ERRNO, errnoName, loadLibc, toDarwinErrno, type BatchReceiver, type Libc, type Poller,
-} from './libc.js';
+import { errnoError, getIntSockopt, makeNonBlockingCloexec } from './fd-util.js';
+import { DARWIN_ERRNO, errnoName, loadLibc, type BatchReceiver, type Libc, type Poller } from './libc.js';
+
+export { errnoError, getIntSockopt, makeNonBlockingCloexec };
 
 /**
  * BEHAVIOUR.md §4: kernel records reach 4096 (aggregated), ~2.9 KB (sysinfo), 24+2048 (ERROR) and up
@@ -34,13 +35,15 @@ export const DEFAULT_RECEIVE_CAPACITY = 65536;
 const MAX_RECORDS_PER_WAKEUP = 256;
 
 /**
- * Datagrams per batch read (recvmmsg / recvmsg_x). A poll chunk of the 10 k bench world is ~15
- * records; 32 slots read most wake-ups in one call. Below XNU's per-call caps (somaxrecvmsgx: 100
- * in 10.11-11, 256 since) so a full batch is never clipped. Each slot is capacity + 1 bytes
- * rounded to pages (32 × 68 KiB = 2.1 MiB of address space), but only the pages records touch
- * become resident (docs/performance.md, "The 10 k poll cycle").
+ * Datagrams per batch read (recvmmsg / recvmsg_x). Measured on the 10 k bench world: a chunk's
+ * reply (100 sources, BEHAVIOUR.md §2.6) is 13–14 records, so 16 slots read a Mac-like reply in
+ * one call; bigger bursts (the first ADD_ALL) take a few calls. Well below XNU's per-call caps
+ * (somaxrecvmsgx: 100 in 10.11–11, 256 since), so a full batch is never clipped, and small for
+ * XNU's older path, which builds one uio per slot per call. Each slot is capacity + 1 bytes
+ * rounded up to whole pages (16 × 68 KiB = 1.1 MiB of address space); only the pages records
+ * touch become resident (docs/performance.md, "The 10 k poll cycle").
  */
-export const DEFAULT_BATCH_SLOTS = 32;
+export const DEFAULT_BATCH_SLOTS = 16;
 
 export interface DatagramFdTransportOptions {
   /** libc binding table; default: the koffi one (loaded now, lazily). */
@@ -59,29 +62,6 @@ export interface DatagramFdTransportOptions {
    * Node's debug log, shown with NODE_DEBUG=ntstat.
    */
   debug?: (message: string) => void;
-}
-
-/** Set O_NONBLOCK and FD_CLOEXEC, each only if not already set. Throws ERR_NTSTAT_TRANSPORT. */
-export function makeNonBlockingCloexec(libc: Libc, fd: number): void {
-  const c = libc.os;
-  const fdFlags = libc.fcntl(fd, c.F_GETFD);
-  if (fdFlags < 0) throw errnoError(libc, 'fcntl(F_GETFD)', libc.errno());
-  if ((fdFlags & c.FD_CLOEXEC) === 0 && libc.fcntl(fd, c.F_SETFD, fdFlags | c.FD_CLOEXEC) < 0) {
-    throw errnoError(libc, 'fcntl(F_SETFD, FD_CLOEXEC)', libc.errno());
-  }
-  const flFlags = libc.fcntl(fd, c.F_GETFL);
-  if (flFlags < 0) throw errnoError(libc, 'fcntl(F_GETFL)', libc.errno());
-  if ((flFlags & c.O_NONBLOCK) === 0 && libc.fcntl(fd, c.F_SETFL, flFlags | c.O_NONBLOCK) < 0) {
-    throw errnoError(libc, 'fcntl(F_SETFL, O_NONBLOCK)', libc.errno());
-  }
-}
-
-/** ERR_NTSTAT_TRANSPORT naming the call and the errno; `errno` is the Darwin number. */
-export function errnoError(libc: Libc, what: string, errno: number, hint = ''): NtstatError {
-  const name = errnoName(libc.os, errno);
-  return new NtstatError('ERR_NTSTAT_TRANSPORT', `${what} failed: ${name}${hint ? ` (${hint})` : ''}`, {
-    errno: toDarwinErrno(libc.os, errno),
-  });
 }
 
 export class DatagramFdTransport implements Transport {
@@ -435,12 +415,4 @@ export class DatagramFdTransport implements Transport {
     this.finish(errnoError(libc, call, errno, errno === e.ECONNRESET ? 'peer closed' : ''));
     return false;
   }
-}
-
-/** getsockopt(SOL_SOCKET, name) as an int, or undefined on failure. */
-export function getIntSockopt(libc: Libc, fd: number, name: number): number | undefined {
-  const v = new Uint8Array(4);
-  const len = new Uint32Array([4]);
-  if (libc.getsockopt(fd, libc.os.SOL_SOCKET, name, v, len) < 0) return undefined;
-  return new DataView(v.buffer).getInt32(0, true);
 }
