@@ -98,10 +98,25 @@ test('formatSysinfoLog: one S line, then each value as the kernel flags it (scal
 });
 
 test('ntstat log --simulate --privileged --all: sysinfo reports appear in the log view', async () => {
-  const o = parseCli(['log', '--simulate', '--privileged', '--all', '--duration', '0.5', '--utc'], {});
+  // Ends when the report has been written, or after a bounded number of event-loop turns past the
+  // simulated minute (no wall-clock --duration: a loaded machine must not fail this).
+  const o = parseCli(['log', '--simulate', '--privileged', '--all', '--utc'], {});
+  const stop = new AbortController();
   let out = '';
   let err = '';
-  const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {}, platform: 'linux' as const };
+  const io = {
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        if (/SYSINFO/.test(out) && !stop.signal.aborted) setImmediate(() => stop.abort());
+        return true;
+      },
+    },
+    stderr: { write: (s: string) => (err += s) },
+    env: {},
+    platform: 'linux' as const,
+    signal: stop.signal,
+  };
   const code = await runEventView(o, io, async () => {
     const kernel = new SimKernel({ dialect: '10063.141.1', scenario: 'idle-laptop', scale: 0.2, seed: 4 });
     const driver = new SimulationDriver(kernel);
@@ -111,7 +126,16 @@ test('ntstat log --simulate --privileged --all: sysinfo reports appear in the lo
       simulated: true,
       clock: () => kernel.now,
       start() {
-        setImmediate(() => driver.step(61_000)); // one idle check: the kernel's first sysinfo report
+        let turns = 0;
+        const giveUp = () => {
+          if (stop.signal.aborted) return;
+          if (++turns > 50_000) stop.abort();
+          else setImmediate(giveUp);
+        };
+        setImmediate(() => {
+          driver.step(61_000); // one idle check: the kernel's first sysinfo report
+          giveUp();
+        });
         return () => undefined;
       },
     };
