@@ -12,12 +12,12 @@ import { formatLogEvent } from '../src/cli/format-log.js';
 import { formatSysinfoLog } from '../src/cli/format-sysinfo.js';
 import { STREAM_COLUMNS } from '../src/cli/columns.js';
 import { parseCli } from '../src/cli/options.js';
-import { runEventView } from '../src/cli/run-live.js';
 import { main } from '../src/cli/main.js';
 import { renderTop, type TopModel } from '../src/cli/top-render.js';
 import { SimKernel, SimulationDriver } from '../src/simulator/index.js';
 import { MemoryTransport } from '../src/transport/memory.js';
 import { settle } from './helpers/client-sim.js';
+import { runViewUntilSysinfo } from './helpers/sysinfo-view.js';
 
 function model(streams: Stream[]): TopModel {
   return { streams, totals: [], grouping: 'stream', sort: 'pid', paused: false, filter: '', header: '', drops: 0, raw: false, color: false, columns: Infinity, rows: 40, plain: true };
@@ -98,48 +98,8 @@ test('formatSysinfoLog: one S line, then each value as the kernel flags it (scal
 });
 
 test('ntstat log --simulate --privileged --all: sysinfo reports appear in the log view', async () => {
-  // Ends when the report has been written, or after a bounded number of event-loop turns past the
-  // simulated minute (no wall-clock --duration: a loaded machine must not fail this).
   const o = parseCli(['log', '--simulate', '--privileged', '--all', '--utc'], {});
-  const stop = new AbortController();
-  let out = '';
-  let err = '';
-  const io = {
-    stdout: {
-      write: (s: string) => {
-        out += s;
-        if (/SYSINFO/.test(out) && !stop.signal.aborted) setImmediate(() => stop.abort());
-        return true;
-      },
-    },
-    stderr: { write: (s: string) => (err += s) },
-    env: {},
-    platform: 'linux' as const,
-    signal: stop.signal,
-  };
-  const code = await runEventView(o, io, async () => {
-    const kernel = new SimKernel({ dialect: '10063.141.1', scenario: 'idle-laptop', scale: 0.2, seed: 4 });
-    const driver = new SimulationDriver(kernel);
-    return {
-      transport: new MemoryTransport(kernel.connect({ root: true })),
-      dialect: kernel.dialect,
-      simulated: true,
-      clock: () => kernel.now,
-      start() {
-        let turns = 0;
-        const giveUp = () => {
-          if (stop.signal.aborted) return;
-          if (++turns > 50_000) stop.abort();
-          else setImmediate(giveUp);
-        };
-        setImmediate(() => {
-          driver.step(61_000); // one idle check: the kernel's first sysinfo report
-          giveUp();
-        });
-        return () => undefined;
-      },
-    };
-  });
+  const { code, out, err } = await runViewUntilSysinfo(o, 'SYSINFO');
   assert.equal(code, 0, err);
   const lines = out.split('\n');
   const at = lines.findIndex((l) => /^S \d\d:\d\d:\d\d SYSINFO \d+ values?$/.test(l));

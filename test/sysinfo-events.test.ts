@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { NetworkStatisticsClient } from '../src/client/client.js';
 import { sysinfoToJson, type SysinfoEvent } from '../src/model/sysinfo.js';
 import { parseCli } from '../src/cli/options.js';
-import { runEventView } from '../src/cli/run-live.js';
 import { SimKernel, SimulationDriver } from '../src/simulator/index.js';
 import { MemoryTransport } from '../src/transport/memory.js';
 import { settle } from './helpers/client-sim.js';
+import { runViewUntilSysinfo } from './helpers/sysinfo-view.js';
 
 for (const dialect of ['4570.71.2', '10063.141.1', '11417.121.6']) {
   for (const root of [true, false]) {
@@ -45,50 +45,9 @@ for (const dialect of ['4570.71.2', '10063.141.1', '11417.121.6']) {
 }
 
 test('ntstat json --simulate --privileged --all: sysinfo lines on the NDJSON stream', async () => {
-  // Ends when a sysinfo line has been written, or after a bounded number of event-loop turns past
-  // the simulated minute (no wall-clock --duration: a loaded machine must not fail this).
   const o = parseCli(['json', '--simulate', '--privileged', '--all'], {});
   assert.ok(o.providers.has('sysinfo'));
-  const stop = new AbortController();
-  let out = '';
-  let err = '';
-  const io = {
-    stdout: {
-      write: (s: string) => {
-        out += s;
-        if (out.includes('"event":"sysinfo"') && !stop.signal.aborted) setImmediate(() => stop.abort());
-        return true;
-      },
-    },
-    stderr: { write: (s: string) => (err += s) },
-    env: {},
-    platform: 'linux' as const,
-    signal: stop.signal,
-  };
-  const code = await runEventView(o, io, async () => {
-    const kernel = new SimKernel({ dialect: '10063.141.1', scenario: 'idle-laptop', scale: 0.2, seed: 4 });
-    const driver = new SimulationDriver(kernel);
-    return {
-      transport: new MemoryTransport(kernel.connect({ root: o.privileged ?? false })),
-      dialect: kernel.dialect,
-      simulated: true,
-      clock: () => kernel.now,
-      start() {
-        let turns = 0;
-        const giveUp = () => {
-          if (stop.signal.aborted) return;
-          if (++turns > 50_000) stop.abort();
-          else setImmediate(giveUp);
-        };
-        // One idle check of simulated time: the kernel's first sysinfo report.
-        setImmediate(() => {
-          driver.step(61_000);
-          giveUp();
-        });
-        return () => undefined;
-      },
-    };
-  });
+  const { code, out, err } = await runViewUntilSysinfo(o, '"event":"sysinfo"');
   assert.equal(code, 0, err);
   const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; keyvals?: unknown[] });
   const sys = lines.filter((l) => l.event === 'sysinfo');
